@@ -1,0 +1,117 @@
+//! The catalogue of anomaly kinds (SPEC §2, "Required anomalies") with the rates the generator
+//! targets and the ranges a test accepts. Rates are fractions of the table's rows.
+
+use crate::Table;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AnomalyKind {
+    MalformedEmail,
+    DuplicateNaturalKey,
+    NullPhone,
+    NullAddress,
+    InvalidPrice,
+    DiscontinuedWithoutDate,
+    ImpossibleCoordinates,
+    DuplicateStoreCode,
+    UnknownCustomer,
+    UnknownStore,
+    DuplicateOrderId,
+    UnknownProduct,
+    NegativeQty,
+    ZeroPrice,
+    MalformedJson,
+    MissingEnvelopeField,
+    OutOfRangeReading,
+    MissingSensorTs,
+    InTransit,
+    LateDelivery,
+}
+
+/// What the generator aims for and what a test accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct AnomalySpec {
+    pub kind: AnomalyKind,
+    pub table: Table,
+    /// Stable snake_case code, used in the ground-truth log and as reject/flag reason.
+    pub code: &'static str,
+    pub description: &'static str,
+    /// Target fraction of the table's rows.
+    pub rate: f64,
+    /// Accepted range of the measured fraction (from SPEC; "some"/"rare" made concrete here).
+    pub range: (f64, f64),
+}
+
+const fn spec(kind: AnomalyKind, table: Table, code: &'static str, description: &'static str, rate: f64, range: (f64, f64)) -> AnomalySpec {
+    AnomalySpec { kind, table, code, description, rate, range }
+}
+
+use AnomalyKind as K;
+
+pub const ANOMALIES: [AnomalySpec; 20] = [
+    spec(K::MalformedEmail, Table::Customers, "malformed_email", "email without @, with spaces or without a domain", 0.0075, (0.005, 0.01)),
+    spec(K::DuplicateNaturalKey, Table::Customers, "duplicate_natural_key", "a second, updated record of the same person under a new customer_id", 0.002, (0.0015, 0.0025)),
+    spec(K::NullPhone, Table::Customers, "null_phone", "phone missing", 0.02, (0.005, 0.05)),
+    spec(K::NullAddress, Table::Customers, "null_address", "address_line1, city and postcode missing", 0.01, (0.005, 0.05)),
+    spec(K::InvalidPrice, Table::Products, "invalid_price", "current_price null, zero or negative", 0.003, (0.001, 0.005)),
+    spec(K::DiscontinuedWithoutDate, Table::Products, "discontinued_without_date", "is_discontinued true but discontinued_dt null", 0.01, (0.002, 0.03)),
+    spec(K::ImpossibleCoordinates, Table::Stores, "impossible_coordinates", "latitude outside ±90 or longitude outside ±180", 0.01, (0.002, 0.03)),
+    spec(K::DuplicateStoreCode, Table::Stores, "duplicate_store_code", "store_code already used by another store", 0.005, (0.001, 0.02)),
+    spec(K::UnknownCustomer, Table::OrdersHeader, "unknown_customer", "customer_id not in customers", 0.005, (0.003, 0.008)),
+    spec(K::UnknownStore, Table::OrdersHeader, "unknown_store", "store_id not in stores", 0.005, (0.003, 0.008)),
+    spec(K::DuplicateOrderId, Table::OrdersHeader, "duplicate_order_id", "the same order_id again in another day's file", 0.0005, (0.0003, 0.0008)),
+    spec(K::UnknownProduct, Table::OrdersLines, "unknown_product", "product_id not in products", 0.01, (0.008, 0.012)),
+    spec(K::NegativeQty, Table::OrdersLines, "negative_qty", "qty below zero", 0.0002, (0.00005, 0.001)),
+    spec(K::ZeroPrice, Table::OrdersLines, "zero_price", "unit_price of zero", 0.0002, (0.00005, 0.001)),
+    spec(K::MalformedJson, Table::Events, "malformed_json", "line is not valid JSON (truncated or corrupted)", 0.0005, (0.0003, 0.0008)),
+    spec(K::MissingEnvelopeField, Table::Events, "missing_envelope_field", "a required envelope field is absent", 0.002, (0.001, 0.005)),
+    spec(K::OutOfRangeReading, Table::Sensors, "out_of_range_reading", "temperature outside -40..85 °C or humidity outside 0..100 %", 0.003, (0.001, 0.005)),
+    spec(K::MissingSensorTs, Table::Sensors, "missing_sensor_ts", "sensor_ts empty", 0.0005, (0.0001, 0.002)),
+    spec(K::InTransit, Table::Shipments, "in_transit", "not delivered yet: delivered_at null", 0.005, (0.002, 0.2)),
+    spec(K::LateDelivery, Table::Shipments, "late_delivery", "delivered later than the carrier's SLA", 0.05, (0.03, 0.08)),
+];
+
+impl AnomalyKind {
+    pub fn spec(self) -> &'static AnomalySpec {
+        ANOMALIES.iter().find(|s| s.kind == self).expect("every kind has a spec")
+    }
+
+    pub fn code(self) -> &'static str {
+        self.spec().code
+    }
+
+    pub fn table(self) -> Table {
+        self.spec().table
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        ANOMALIES.iter().find(|s| s.code == code).map(|s| s.kind)
+    }
+
+    /// The kinds seeded into one table, in catalogue order.
+    pub fn of_table(table: Table) -> impl Iterator<Item = AnomalyKind> {
+        ANOMALIES.iter().filter(move |s| s.table == table).map(|s| s.kind)
+    }
+}
+
+/// Physical limits of a shelf sensor; readings outside are anomalies.
+pub const TEMPERATURE_RANGE_C: (f64, f64) = (-40.0, 85.0);
+pub const HUMIDITY_RANGE_PCT: (f64, f64) = (0.0, 100.0);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_rates_sit_in_their_ranges() {
+        for (i, a) in ANOMALIES.iter().enumerate() {
+            assert!(a.range.0 <= a.rate && a.rate <= a.range.1, "{}", a.code);
+            assert_eq!(AnomalyKind::from_code(a.code), Some(a.kind));
+            assert!(ANOMALIES[i + 1..].iter().all(|b| b.code != a.code && b.kind != a.kind));
+        }
+        // Rates of one table partition one uniform draw, so they must sum below 1.
+        for t in Table::ALL {
+            let sum: f64 = AnomalyKind::of_table(t).map(|k| k.spec().rate).sum();
+            assert!(sum < 0.5, "{t}");
+        }
+    }
+}
