@@ -1,1 +1,216 @@
-fn main() {}
+//! Developer and CI tasks (the cargo-xtask pattern): `cargo xtask pipeline | test | bench`.
+//!
+//! Every task first makes sure the official prebuilt DuckDB library is present (fetched once with
+//! the npm client from DuckDB's own Node.js bindings package), so no build path ever compiles
+//! DuckDB's C++ unless asked to with `MEDALLION_DUCKDB_BUNDLED=1`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
+const DUCKDB_VERSION: &str = "1.5.6";
+/// The npm release of DuckDB's Node.js bindings that ships that library.
+const DUCKDB_NPM_RELEASE: &str = "1.5.6-r.1";
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("pipeline") => pipeline(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <task>
+  pipeline [--scale S] [--seed N]   generate the raw sources (release build) into data_raw/
+  test                              fmt check, clippy, and the whole test suite
+  bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
+  libduckdb                         fetch the prebuilt DuckDB library and print its folder";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn bundled() -> bool {
+    env::var("MEDALLION_DUCKDB_BUNDLED").is_ok_and(|v| v == "1")
+}
+
+/// (npm package suffix, library file name) for this platform.
+fn platform() -> Result<(&'static str, &'static str)> {
+    Ok(match (env::consts::OS, env::consts::ARCH) {
+        ("linux", "x86_64") => ("linux-x64", "libduckdb.so"),
+        ("linux", "aarch64") => ("linux-arm64", "libduckdb.so"),
+        ("macos", "aarch64") => ("darwin-arm64", "libduckdb.dylib"),
+        ("macos", "x86_64") => ("darwin-x64", "libduckdb.dylib"),
+        ("windows", "x86_64") => ("win32-x64", "duckdb.dll"),
+        (os, arch) => return Err(format!("no prebuilt DuckDB for {os}/{arch}; set MEDALLION_DUCKDB_BUNDLED=1 to compile it")),
+    })
+}
+
+/// Makes sure `<target>/libduckdb/<version>/` holds the official library and returns the folder.
+fn ensure_libduckdb() -> Result<PathBuf> {
+    let (suffix, lib) = platform()?;
+    let dir = target_dir().join("libduckdb").join(DUCKDB_VERSION);
+    if dir.join(lib).exists() {
+        return Ok(dir);
+    }
+    let package = format!("@duckdb/node-bindings-{suffix}@{DUCKDB_NPM_RELEASE}");
+    eprintln!("xtask: fetching the prebuilt DuckDB {DUCKDB_VERSION} library ({package}) with npm");
+    let staging = target_dir().join("libduckdb").join(format!("staging-{}", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+    let out = Command::new("npm")
+        .args(["pack", &package, "--silent", "--pack-destination"])
+        .arg(&staging)
+        .output()
+        .map_err(|e| format!("cannot run npm ({e}); install Node.js + npm, or set MEDALLION_DUCKDB_BUNDLED=1 to compile DuckDB (~30 min)"))?;
+    if !out.status.success() {
+        return Err(format!("npm pack {package} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let tgz = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
+    run(Command::new("tar").arg("xzf").arg(staging.join(&tgz)).arg("-C").arg(&staging))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Copy then rename, so a half-copied library is never mistaken for a complete one.
+    let partial = dir.join(format!("{lib}.partial"));
+    std::fs::copy(staging.join("package").join(lib), &partial).map_err(|e| format!("copying {lib}: {e}"))?;
+    std::fs::rename(&partial, dir.join(lib)).map_err(|e| format!("installing {lib}: {e}"))?;
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(dir)
+}
+
+/// A cargo command with the DuckDB linking environment set.
+fn cargo(args: &[&str]) -> Result<Command> {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace_root()).args(args);
+    if bundled() {
+        cmd.args(["--features", "medallion-gen/duckdb-bundled"]);
+    } else {
+        let dir = ensure_libduckdb()?;
+        cmd.env("DUCKDB_LIB_DIR", &dir);
+        let var = if cfg!(target_os = "macos") { "DYLD_LIBRARY_PATH" } else { "LD_LIBRARY_PATH" };
+        let mut paths = vec![dir];
+        paths.extend(env::var_os(var).map(|p| env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
+        cmd.env(var, env::join_paths(paths).map_err(|e| e.to_string())?);
+    }
+    Ok(cmd)
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed ({status})")) }
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+}
+
+fn timed<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let t = Instant::now();
+    let r = f()?;
+    eprintln!("xtask: {label}: {:.1} s", t.elapsed().as_secs_f64());
+    Ok(r)
+}
+
+fn release_binary() -> PathBuf {
+    target_dir().join("release").join(if cfg!(windows) { "medallion.exe" } else { "medallion" })
+}
+
+fn pipeline(args: &[String]) -> Result<()> {
+    let scale = flag(args, "--scale").unwrap_or("1");
+    let seed = flag(args, "--seed").unwrap_or("42");
+    timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
+    let out = workspace_root().join("data_raw");
+    timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&out)))
+}
+
+/// The release binary with the library path set, for running outside cargo.
+fn command_with_env(program: PathBuf) -> Result<Command> {
+    let template = cargo(&[])?;
+    let mut cmd = Command::new(program);
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    Ok(cmd)
+}
+
+fn test(_args: &[String]) -> Result<()> {
+    timed("cargo fmt --check", || run(Command::new("cargo").current_dir(workspace_root()).args(["fmt", "--all", "--", "--check"])))?;
+    timed("cargo clippy", || run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?))?;
+    timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("gen") => bench_gen(&args[1..]),
+        _ => Err("usage: cargo xtask bench gen [--scales 1,3]".into()),
+    }
+}
+
+/// Peak RSS in MB and wall seconds of one run of the release binary, from its own report.
+fn measure(args: &[&str], out: &Path) -> Result<(f64, f64, String)> {
+    let _ = std::fs::remove_dir_all(out);
+    let t = Instant::now();
+    let output = command_with_env(release_binary())?.args(args).arg("--out").arg(out).output().map_err(|e| e.to_string())?;
+    let wall = t.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    if !output.status.success() {
+        return Err(format!("medallion {args:?} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let rss = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("peak RSS ").and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse().ok()))
+        .ok_or("the summary has no `peak RSS` line")?;
+    Ok((wall, rss, stdout))
+}
+
+fn bench_gen(args: &[String]) -> Result<()> {
+    let scales: Vec<&str> = flag(args, "--scales").unwrap_or("1,3").split(',').collect();
+    timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
+    let out = target_dir().join("bench-gen");
+    for scale in scales {
+        println!("\n## medallion gen --scale {scale} (release, {} cores)\n", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        println!("| tables (one run each) | rows | MB | seconds | rows/s | peak RSS MB |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for tables in ["customers", "products", "stores", "suppliers", "orders_header", "events", "sensors", "exchange_rates", "returns"] {
+            let (wall, rss, stdout) = measure(&["gen", "--scale", scale, "--tables", tables], &out)?;
+            let (rows, mb) = totals(&stdout);
+            let label = if tables == "orders_header" { "orders_header+lines+shipments" } else { tables };
+            println!("| {label} | {rows} | {mb:.1} | {wall:.2} | {:.0} | {rss:.0} |", rows as f64 / wall);
+        }
+        let (wall, rss, stdout) = measure(&["gen", "--scale", scale], &out)?;
+        let (rows, mb) = totals(&stdout);
+        println!("| **all, one run** | {rows} | {mb:.1} | {wall:.2} | {:.0} | {rss:.0} |", rows as f64 / wall);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(())
+}
+
+/// (rows, MB) from the summary's `total` line.
+fn totals(summary: &str) -> (u64, f64) {
+    summary
+        .lines()
+        .find(|l| l.starts_with("total "))
+        .and_then(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((f.get(1)?.parse().ok()?, f.get(3)?.parse().ok()?))
+        })
+        .unwrap_or((0, 0.0))
+}

@@ -116,6 +116,16 @@ fn print_summary(cfg: &GenConfig, s: &Summary) {
     println!("{:<16} {:>12} {:>7} {:>10.1} {:>9.2} wall", "total", rows, files, bytes as f64 / 1e6, s.wall_seconds);
     let anomalies: u64 = s.anomalies.values().sum();
     println!("{} units, {} ground-truth records in {}/_anomalies/ ({:.0} rows/s)", s.units, anomalies, cfg.out.display(), rows as f64 / s.wall_seconds.max(1e-9));
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS {mb:.0} MB");
+    }
+}
+
+/// The process's peak resident set (Linux `VmHWM`), for benchmarks.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn main() -> ExitCode {

@@ -109,6 +109,7 @@ pub fn customer_row(model: &Model, id: i64, address_version: u32) -> Customer {
     let phone = format!("{} {:03} {:03}", country.phone_prefix, r.random_range(0..1000), r.random_range(0..1000));
     let birth_date = days_from_civil(1940, 1, 1) + r.random_range(0..(65 * 365));
     let secs: i64 = r.random_range(0..86_400);
+    let home_offset = country.states[core.state].offset_min;
     let is_vip = r.random_bool(0.06);
     let gdpr_consent = r.random_bool(0.78);
     // The address has its own stream per version, so a move changes nothing else.
@@ -138,8 +139,9 @@ pub fn customer_row(model: &Model, id: i64, address_version: u32) -> Customer {
         latitude: st.lat + a.random_range(-0.4..0.4),
         longitude: st.lon + a.random_range(-0.4..0.4),
         birth_date,
-        join_ts_us: core.join_day as i64 * MICROS_PER_DAY + secs * MICROS_PER_SECOND - st.offset_min as i64 * 60 * MICROS_PER_SECOND,
-        offset_min: st.offset_min,
+        // Joined where they lived then: the original home's offset, whatever the version.
+        join_ts_us: core.join_day as i64 * MICROS_PER_DAY + secs * MICROS_PER_SECOND - home_offset as i64 * 60 * MICROS_PER_SECOND,
+        offset_min: home_offset,
         is_vip,
         gdpr_consent,
         first_name,
