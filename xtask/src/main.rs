@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some("pipeline") => pipeline(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("sample") => sample(),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
         _ => Err(USAGE.to_string()),
     };
@@ -38,6 +39,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   pipeline [--scale S] [--seed N]   generate the raw sources (release build) into data_raw/
   test                              fmt check, clippy, and the whole test suite
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
+  sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder";
 
 fn workspace_root() -> PathBuf {
@@ -75,11 +77,9 @@ fn ensure_libduckdb() -> Result<PathBuf> {
     eprintln!("xtask: fetching the prebuilt DuckDB {DUCKDB_VERSION} library ({package}) with npm");
     let staging = target_dir().join("libduckdb").join(format!("staging-{}", std::process::id()));
     std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
-    let out = Command::new("npm")
-        .args(["pack", &package, "--silent", "--pack-destination"])
-        .arg(&staging)
-        .output()
-        .map_err(|e| format!("cannot run npm ({e}); install Node.js + npm, or set MEDALLION_DUCKDB_BUNDLED=1 to compile DuckDB (~30 min)"))?;
+    let out = Command::new("npm").args(["pack", &package, "--silent", "--pack-destination"]).arg(&staging).output().map_err(|e| {
+        format!("cannot run npm ({e}); install Node.js + npm, or set MEDALLION_DUCKDB_BUNDLED=1 to compile DuckDB (~30 min)")
+    })?;
     if !out.status.success() {
         return Err(format!("npm pack {package} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
@@ -149,6 +149,16 @@ fn command_with_env(program: PathBuf) -> Result<Command> {
         }
     }
     Ok(cmd)
+}
+
+/// The committed sample's arguments; `crates/gen/tests/sample.rs` checks the files match them.
+const SAMPLE_ARGS: [&str; 9] = ["gen", "--seed", "42", "--scale", "0.005", "--start-date", "2025-12-25", "--days", "7"];
+
+fn sample() -> Result<()> {
+    let out = workspace_root().join("data_raw").join("samples");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut cmd = cargo(&["run", "--quiet", "-p", "medallion-cli", "--"])?;
+    run(cmd.args(SAMPLE_ARGS).arg("--out").arg(&out))
 }
 
 fn test(_args: &[String]) -> Result<()> {

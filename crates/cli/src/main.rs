@@ -80,7 +80,8 @@ impl Progress for Bars {
 }
 
 fn run_gen(args: GenArgs) -> Result<Summary, String> {
-    let start = text::parse_date(&args.start_date).ok_or_else(|| format!("--start-date: `{}` is not a date (YYYY-MM-DD)", args.start_date))?;
+    let start =
+        text::parse_date(&args.start_date).ok_or_else(|| format!("--start-date: `{}` is not a date (YYYY-MM-DD)", args.start_date))?;
     let tables = args.tables.iter().map(|t| t.parse::<Table>().map_err(|e| format!("--tables: {e}"))).collect::<Result<Vec<_>, _>>()?;
     let cfg = GenConfig {
         seed: args.seed,
@@ -115,7 +116,13 @@ fn print_summary(cfg: &GenConfig, s: &Summary) {
     }
     println!("{:<16} {:>12} {:>7} {:>10.1} {:>9.2} wall", "total", rows, files, bytes as f64 / 1e6, s.wall_seconds);
     let anomalies: u64 = s.anomalies.values().sum();
-    println!("{} units, {} ground-truth records in {}/_anomalies/ ({:.0} rows/s)", s.units, anomalies, cfg.out.display(), rows as f64 / s.wall_seconds.max(1e-9));
+    println!(
+        "{} units, {} ground-truth records in {}/_anomalies/ ({:.0} rows/s)",
+        s.units,
+        anomalies,
+        cfg.out.display(),
+        rows as f64 / s.wall_seconds.max(1e-9)
+    );
     if let Some(mb) = peak_rss_mb() {
         println!("peak RSS {mb:.0} MB");
     }

@@ -11,7 +11,10 @@ use rand::RngExt;
 use crate::model::{DIM_ANCHOR, Model};
 use crate::rng::{self, AnomalyPicker, Stream, hash, unit};
 use crate::sink::TextSink;
-use crate::text::{Day, MICROS_PER_DAY, MICROS_PER_SECOND, date_string, days_from_civil, push_csv_str, push_date, push_decimal, push_fixed, push_int, push_ts};
+use crate::text::{
+    Day, MICROS_PER_DAY, MICROS_PER_SECOND, date_string, days_from_civil, push_csv_str, push_date, push_decimal, push_fixed, push_int,
+    push_ts,
+};
 use crate::truth::{CHANGE_ADDRESS, CHANGE_PRICE};
 use crate::world::{ADJECTIVES, BRANDS, CATEGORIES, COUNTRIES};
 use crate::{Ctx, GenError, UnitOutput};
@@ -105,7 +108,11 @@ pub fn customer_row(model: &Model, id: i64, address_version: u32) -> Customer {
     let mut r = rng::rng(model.seed, Stream::Customer, id as u64, 2);
     let first_name: String = FirstName().fake_with_rng(&mut r);
     let last_name: String = LastName().fake_with_rng(&mut r);
-    let email = format!("{}@{}", email_local(&first_name, &last_name, r.random_range(1..100)), EMAIL_DOMAINS[r.random_range(0..EMAIL_DOMAINS.len())]);
+    let email = format!(
+        "{}@{}",
+        email_local(&first_name, &last_name, r.random_range(1..100)),
+        EMAIL_DOMAINS[r.random_range(0..EMAIL_DOMAINS.len())]
+    );
     let phone = format!("{} {:03} {:03}", country.phone_prefix, r.random_range(0..1000), r.random_range(0..1000));
     let birth_date = days_from_civil(1940, 1, 1) + r.random_range(0..(65 * 365));
     let secs: i64 = r.random_range(0..86_400);
@@ -436,7 +443,8 @@ pub fn store_row(model: &Model, id: i64) -> Store {
     let st = &country.states[core.state];
     let h = hash(model.seed, Stream::Store, id as u64, 3);
     let city = st.cities[(h % st.cities.len() as u64) as usize];
-    let name = if core.is_web { format!("Online {} {}", country.code, id) } else { format!("{city} {}", SUFFIXES[((h >> 8) % 6) as usize]) };
+    let name =
+        if core.is_web { format!("Online {} {}", country.code, id) } else { format!("{city} {}", SUFFIXES[((h >> 8) % 6) as usize]) };
     Store {
         store_id: id,
         store_code: store_code(model, id),
@@ -504,8 +512,18 @@ pub fn write_stores(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError>
 
 // ---- suppliers ----------------------------------------------------------------------------------
 
-const SUPPLIER_COUNTRIES: [(&str, i32, i32); 10] =
-    [("AU", 2, 10), ("NZ", 4, 14), ("CN", 20, 60), ("US", 10, 30), ("DE", 14, 40), ("JP", 12, 35), ("VN", 18, 50), ("IN", 18, 55), ("GB", 12, 35), ("IT", 14, 40)];
+const SUPPLIER_COUNTRIES: [(&str, i32, i32); 10] = [
+    ("AU", 2, 10),
+    ("NZ", 4, 14),
+    ("CN", 20, 60),
+    ("US", 10, 30),
+    ("DE", 14, 40),
+    ("JP", 12, 35),
+    ("VN", 18, 50),
+    ("IN", 18, 55),
+    ("GB", 12, 35),
+    ("IT", 14, 40),
+];
 
 pub fn write_suppliers(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
     let model = ctx.model;

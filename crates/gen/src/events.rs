@@ -11,7 +11,18 @@ use crate::text::{Day, MICROS_PER_SECOND, civil_from_days, date_string, push_dec
 use crate::world::{CATEGORIES, COUNTRIES};
 use crate::{Ctx, GenError, UnitOutput};
 
-const SEARCH_TERMS: [&str; 10] = ["running shoes", "coffee beans", "usb c cable", "yoga mat", "gift ideas", "kids toys", "olive oil", "rain jacket", "desk lamp", "headphones"];
+const SEARCH_TERMS: [&str; 10] = [
+    "running shoes",
+    "coffee beans",
+    "usb c cable",
+    "yoga mat",
+    "gift ideas",
+    "kids toys",
+    "olive oil",
+    "rain jacket",
+    "desk lamp",
+    "headphones",
+];
 const REFERRERS: [&str; 5] = ["google", "direct", "instagram", "email", "facebook"];
 
 /// One event's fields before serialisation.
@@ -144,7 +155,8 @@ pub fn write_events(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
 fn write_event_day(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), GenError> {
     let model: &Model = ctx.model;
     let date = date_string(day);
-    let rel = render_path(&Table::Events.raw().path, &PathVars { date: Some(&date), part: Some(0), ..Default::default() }).map_err(GenError::Invalid)?;
+    let rel = render_path(&Table::Events.raw().path, &PathVars { date: Some(&date), part: Some(0), ..Default::default() })
+        .map_err(GenError::Invalid)?;
     let mut sink = TextSink::create(&ctx.cfg.out, rel)?;
     let p = picker(model, Table::Events, day as u64);
     let mut r = rng::rng(model.seed, Stream::EventDay, day as u64, 1);

@@ -124,11 +124,24 @@ pub enum Unit {
     ExchangeRates,
     Returns,
     /// Orders, lines and shipments for days `from..to` (one calendar month at most).
-    Orders { from: Day, to: Day },
-    Events { from: Day, to: Day },
-    Sensors { store_id: i64, shelves: u32, from: Day, to: Day },
+    Orders {
+        from: Day,
+        to: Day,
+    },
+    Events {
+        from: Day,
+        to: Day,
+    },
+    Sensors {
+        store_id: i64,
+        shelves: u32,
+        from: Day,
+        to: Day,
+    },
     /// A file of orders and lines for `day` that arrives late, with an increment.
-    LateOrders { day: Day },
+    LateOrders {
+        day: Day,
+    },
     CustomerChanges,
     ProductChanges,
 }
@@ -213,7 +226,12 @@ pub fn plan(cfg: &GenConfig, model: &Model) -> Vec<Unit> {
     units.extend(months.iter().map(|&(from, to)| Unit::Events { from, to }));
     if !cfg.increment {
         let from = cfg.end() - (cfg.days.min(model::SENSOR_DAYS) as Day);
-        units.extend(sensors::sensor_stores(model).into_iter().map(|(store_id, shelves)| Unit::Sensors { store_id, shelves, from, to: cfg.end() }));
+        units.extend(sensors::sensor_stores(model).into_iter().map(|(store_id, shelves)| Unit::Sensors {
+            store_id,
+            shelves,
+            from,
+            to: cfg.end(),
+        }));
     }
     units
 }

@@ -170,7 +170,8 @@ impl Model {
             DIM_ANCHOR + ((u - 0.9) * 10.0 * 1000.0) as Day
         };
         let v = unit(hash(self.seed, Stream::Store, id as u64, 2));
-        let close_dt = (!anchor_store && v < 0.04).then(|| days_from_civil(2024, 1, 1) + (v / 0.04 * 700.0) as Day).filter(|c| *c > open_dt + 30);
+        let close_dt =
+            (!anchor_store && v < 0.04).then(|| days_from_civil(2024, 1, 1) + (v / 0.04 * 700.0) as Day).filter(|c| *c > open_dt + 30);
         StoreCore { id, is_web, country, state, open_dt, close_dt }
     }
 

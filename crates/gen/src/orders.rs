@@ -18,7 +18,9 @@ use crate::dims::picker;
 use crate::model::{Model, UNKNOWN_CUSTOMER_BASE, UNKNOWN_PRODUCT_BASE, UNKNOWN_STORE_BASE, currency_index};
 use crate::rng::{self, AnomalyPicker, Stream};
 use crate::sink::{TextSink, ensure_parent};
-use crate::text::{Day, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, date_string, push_csv_str, push_date, push_decimal, push_int, push_ts};
+use crate::text::{
+    Day, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, date_string, push_csv_str, push_date, push_decimal, push_int, push_ts,
+};
 use crate::world::{COUNTRIES, COUPONS, PAYMENT_POS, PAYMENT_WEB, RETURN_REASONS, weighted};
 use crate::{Ctx, GenError, UnitOutput};
 
@@ -114,12 +116,56 @@ pub struct OrderGen<'m> {
 
 fn hour_weights(web: bool) -> &'static [(u32, u32); 24] {
     const WEB: [(u32, u32); 24] = [
-        (0, 3), (1, 2), (2, 1), (3, 1), (4, 1), (5, 2), (6, 3), (7, 4), (8, 5), (9, 5), (10, 5), (11, 5),
-        (12, 6), (13, 5), (14, 5), (15, 5), (16, 5), (17, 5), (18, 6), (19, 7), (20, 8), (21, 8), (22, 6), (23, 4),
+        (0, 3),
+        (1, 2),
+        (2, 1),
+        (3, 1),
+        (4, 1),
+        (5, 2),
+        (6, 3),
+        (7, 4),
+        (8, 5),
+        (9, 5),
+        (10, 5),
+        (11, 5),
+        (12, 6),
+        (13, 5),
+        (14, 5),
+        (15, 5),
+        (16, 5),
+        (17, 5),
+        (18, 6),
+        (19, 7),
+        (20, 8),
+        (21, 8),
+        (22, 6),
+        (23, 4),
     ];
     const POS: [(u32, u32); 24] = [
-        (0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 1), (8, 3), (9, 6), (10, 8), (11, 9),
-        (12, 10), (13, 9), (14, 8), (15, 8), (16, 8), (17, 9), (18, 8), (19, 6), (20, 3), (21, 1), (22, 0), (23, 0),
+        (0, 0),
+        (1, 0),
+        (2, 0),
+        (3, 0),
+        (4, 0),
+        (5, 0),
+        (6, 0),
+        (7, 1),
+        (8, 3),
+        (9, 6),
+        (10, 8),
+        (11, 9),
+        (12, 10),
+        (13, 9),
+        (14, 8),
+        (15, 8),
+        (16, 8),
+        (17, 9),
+        (18, 8),
+        (19, 6),
+        (20, 3),
+        (21, 1),
+        (22, 0),
+        (23, 0),
     ];
     if web { &WEB } else { &POS }
 }
@@ -157,7 +203,8 @@ impl<'m> OrderGen<'m> {
         let local_secs = hour as i64 * 3600 + r.random_range(0..3600);
         let offset_min = store.offset_min();
         let order_ts_us = (self.day as i64 * 86_400 + local_secs - offset_min as i64 * 60) * MICROS_PER_SECOND;
-        let payment_method = if web { weighted(&PAYMENT_WEB, r.random_range(0..100)) } else { weighted(&PAYMENT_POS, r.random_range(0..100)) };
+        let payment_method =
+            if web { weighted(&PAYMENT_WEB, r.random_range(0..100)) } else { weighted(&PAYMENT_POS, r.random_range(0..100)) };
         let coupon_code = r.random_bool(0.12).then(|| COUPONS[r.random_range(0..COUPONS.len())]);
         let currency = country.currency;
         let rate = model.fx_rate(self.day, currency_index(currency));
@@ -205,7 +252,12 @@ impl<'m> OrderGen<'m> {
             currency,
         };
         // Late files carry no duplicate-order anomaly: duplicates live in the regular feed.
-        o.header_anomaly = self.header_picker.0.pick(idx).map(|k| self.header_picker.1[k]).filter(|k| self.part == 0 || *k != AnomalyKind::DuplicateOrderId);
+        o.header_anomaly = self
+            .header_picker
+            .0
+            .pick(idx)
+            .map(|k| self.header_picker.1[k])
+            .filter(|k| self.part == 0 || *k != AnomalyKind::DuplicateOrderId);
         match o.header_anomaly {
             Some(AnomalyKind::UnknownCustomer) => o.header.customer_id = UNKNOWN_CUSTOMER_BASE + r.random_range(1..1_000_000),
             Some(AnomalyKind::UnknownStore) => o.header.store_id = UNKNOWN_STORE_BASE + r.random_range(1..1_000_000),
@@ -233,7 +285,10 @@ impl<'m> OrderGen<'m> {
             } else {
                 (Some(delivered), ship_anomaly)
             };
-            o.shipment = Some((Shipment { shipment_id: order_id * 10 + 1, order_id, carrier: carrier.name, shipped_at_us, delivered_at_us, ship_cost }, anomaly));
+            o.shipment = Some((
+                Shipment { shipment_id: order_id * 10 + 1, order_id, carrier: carrier.name, shipped_at_us, delivered_at_us, ship_cost },
+                anomaly,
+            ));
         }
 
         // Returns: only of clean, delivered lines, and only once they have happened.
@@ -248,7 +303,15 @@ impl<'m> OrderGen<'m> {
                 let (reason, reason_code) = RETURN_REASONS[q.random_range(0..RETURN_REASONS.len())];
                 let qty = q.random_range(1..=line.qty);
                 if return_ts_us < self.as_of_us {
-                    o.returns.push(Return { return_id: order_id * 100 + line.line_number as i64, order_id, product_id: line.product_id, return_ts_us, qty, reason, reason_code });
+                    o.returns.push(Return {
+                        return_id: order_id * 100 + line.line_number as i64,
+                        order_id,
+                        product_id: line.product_id,
+                        return_ts_us,
+                        qty,
+                        reason,
+                        reason_code,
+                    });
                 }
             }
         }
@@ -378,7 +441,8 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
     let mut ship_rows = 0u64;
     let ship_rel = {
         let (a, b) = (date_string(from), date_string(to - 1));
-        render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() }).map_err(GenError::Invalid)?
+        render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })
+            .map_err(GenError::Invalid)?
     };
     let mut order = Order::default();
     for day in from..to {
@@ -394,7 +458,13 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
             headers.end_line()?;
             for (line, anomaly) in &order.lines {
                 if let Some(k) = anomaly {
-                    out.truth.push(Table::OrdersLines, k.code(), format!("{}|{}", line.order_id, line.line_number), &lines.rel, lines.next_line_no());
+                    out.truth.push(
+                        Table::OrdersLines,
+                        k.code(),
+                        format!("{}|{}", line.order_id, line.line_number),
+                        &lines.rel,
+                        lines.next_line_no(),
+                    );
                 }
                 push_line(&mut lines.line, line);
                 lines.end_line()?;
@@ -420,7 +490,13 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
             let sg = OrderGen::new(model, src, 0, cfg.end());
             for idx in (0..sg.count).filter(|i| sg.is_duplicated(*i)) {
                 sg.order(idx, &mut order);
-                out.truth.push(Table::OrdersHeader, AnomalyKind::DuplicateOrderId.code(), order.header.order_id.to_string(), &headers.rel, headers.next_line_no());
+                out.truth.push(
+                    Table::OrdersHeader,
+                    AnomalyKind::DuplicateOrderId.code(),
+                    order.header.order_id.to_string(),
+                    &headers.rel,
+                    headers.next_line_no(),
+                );
                 push_header(&mut headers.line, &order.header);
                 headers.end_line()?;
             }
@@ -456,7 +532,13 @@ pub fn write_late_orders(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Resul
         headers.end_line()?;
         for (line, anomaly) in &order.lines {
             if let Some(k) = anomaly {
-                out.truth.push(Table::OrdersLines, k.code(), format!("{}|{}", line.order_id, line.line_number), &lines.rel, lines.next_line_no());
+                out.truth.push(
+                    Table::OrdersLines,
+                    k.code(),
+                    format!("{}|{}", line.order_id, line.line_number),
+                    &lines.rel,
+                    lines.next_line_no(),
+                );
             }
             push_line(&mut lines.line, line);
             lines.end_line()?;

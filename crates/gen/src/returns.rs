@@ -120,7 +120,8 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
             lo <= u && u < hi
         };
         let mut updates: Vec<&Return> = all.iter().filter(|r| picked(r, 0.0, UPDATE_SHARE)).collect();
-        let mut deletes: Vec<i64> = all.iter().filter(|r| picked(r, UPDATE_SHARE, UPDATE_SHARE + DELETE_SHARE)).map(|r| r.return_id).collect();
+        let mut deletes: Vec<i64> =
+            all.iter().filter(|r| picked(r, UPDATE_SHARE, UPDATE_SHARE + DELETE_SHARE)).map(|r| r.return_id).collect();
         // Tiny scales still get one of each, so every version of the history exists.
         if updates.is_empty() && all.len() >= 2 {
             updates.push(&all[0]);
@@ -139,7 +140,9 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
                 .with_source_alias("source")
                 .with_target_alias("target")
                 .when_matched_update(|u| {
-                    u.update("qty", col("source.qty")).update("reason", col("source.reason")).update("return_reason_code", col("source.return_reason_code"))
+                    u.update("qty", col("source.qty"))
+                        .update("reason", col("source.reason"))
+                        .update("return_reason_code", col("source.return_reason_code"))
                 })
                 .map_err(delta_err)?
                 .await

@@ -34,9 +34,9 @@ struct Shelf {
 fn shelf(model: &Model, store_id: i64, no: u32) -> Shelf {
     let h = hash(model.seed, Stream::Sensor, store_id as u64, 1_000 + no as u64);
     let climate = match h % 10 {
-        0..=2 => (3.5, 0.8, 85.0, 4.0),    // fridge
-        3 => (-18.0, 1.2, 70.0, 5.0),      // freezer
-        _ => (21.0, 1.0, 50.0, 8.0),       // ambient
+        0..=2 => (3.5, 0.8, 85.0, 4.0), // fridge
+        3 => (-18.0, 1.2, 70.0, 5.0),   // freezer
+        _ => (21.0, 1.0, 50.0, 8.0),    // ambient
     };
     Shelf { climate, minute: ((h >> 8) % 60) as i64, battery_phase: ((h >> 16) % 400) as i64 }
 }
@@ -48,7 +48,9 @@ pub fn write_sensors(ctx: &Ctx<'_>, store_id: i64, shelves: u32, from: Day, to: 
     let shelf_ids: Vec<String> = (1..=shelves).map(|n| format!("SH-{n:02}")).collect();
     for (a, b) in month_segments(from, to) {
         let month = month_string(a);
-        let rel = render_path(&Table::Sensors.raw().path, &PathVars { store_id: Some(store_id), month: Some(&month), ..Default::default() }).map_err(GenError::Invalid)?;
+        let rel =
+            render_path(&Table::Sensors.raw().path, &PathVars { store_id: Some(store_id), month: Some(&month), ..Default::default() })
+                .map_err(GenError::Invalid)?;
         let mut sink = TextSink::csv(&ctx.cfg.out, rel, Table::Sensors)?;
         let p = picker(model, Table::Sensors, (store_id as u64) << 20 ^ a as u64);
         let mut row = 0u64;
@@ -66,15 +68,12 @@ pub fn write_sensors(ctx: &Ctx<'_>, store_id: i64, shelves: u32, from: Day, to: 
                     let battery = 3300 - (day as i64 + s.battery_phase) % 400 + r.random_range(-5..=5);
                     let ts = (day as i64 * 86_400 + hour * 3600 + s.minute * 60 - offset as i64 * 60) * MICROS_PER_SECOND;
                     let kind = p.0.pick(row).map(|k| p.1[k]);
-                    match kind {
-                        Some(AnomalyKind::OutOfRangeReading) => {
-                            if row % 2 == 0 {
-                                temp_c = [15_000, -9_999, 12_750][(row / 2 % 3) as usize];
-                            } else {
-                                humidity = [12_550, -500][(row / 2 % 2) as usize];
-                            }
+                    if kind == Some(AnomalyKind::OutOfRangeReading) {
+                        if row.is_multiple_of(2) {
+                            temp_c = [15_000, -9_999, 12_750][(row / 2 % 3) as usize];
+                        } else {
+                            humidity = [12_550, -500][(row / 2 % 2) as usize];
                         }
-                        Some(_) | None => {}
                     }
                     let line = sink.next_line_no();
                     let bline = &mut sink.line;

@@ -34,7 +34,15 @@ pub struct Carrier {
     pub base_cost_cents: i64,
 }
 
-const fn st(code: &'static str, offset_min: i32, lat: f64, lon: f64, cities: &'static [&'static str], postcodes: (u32, u32), tax_bp: i64) -> State {
+const fn st(
+    code: &'static str,
+    offset_min: i32,
+    lat: f64,
+    lon: f64,
+    cities: &'static [&'static str],
+    postcodes: (u32, u32),
+    tax_bp: i64,
+) -> State {
     State { code, offset_min, lat, lon, cities, postcodes, tax_bp }
 }
 
@@ -55,7 +63,10 @@ pub const COUNTRIES: [Country; 4] = [
             st("ACT", 600, -35.28, 149.13, &["Canberra"], (2600, 2618), 1000),
             st("NT", 570, -12.46, 130.84, &["Darwin", "Alice Springs"], (800, 899), 1000),
         ],
-        carriers: &[Carrier { name: "AusPost", sla_days: 5, base_cost_cents: 895 }, Carrier { name: "StarTrack", sla_days: 3, base_cost_cents: 1295 }],
+        carriers: &[
+            Carrier { name: "AusPost", sla_days: 5, base_cost_cents: 895 },
+            Carrier { name: "StarTrack", sla_days: 3, base_cost_cents: 1295 },
+        ],
     },
     Country {
         code: "NZ",
@@ -83,7 +94,10 @@ pub const COUNTRIES: [Country; 4] = [
             st("WA", -480, 47.61, -122.33, &["Seattle", "Spokane"], (98001, 99403), 650),
             st("IL", -360, 41.88, -87.63, &["Chicago", "Springfield"], (60001, 62999), 625),
         ],
-        carriers: &[Carrier { name: "UPS", sla_days: 4, base_cost_cents: 999 }, Carrier { name: "FedEx", sla_days: 3, base_cost_cents: 1199 }],
+        carriers: &[
+            Carrier { name: "UPS", sla_days: 4, base_cost_cents: 999 },
+            Carrier { name: "FedEx", sla_days: 3, base_cost_cents: 1199 },
+        ],
     },
     Country {
         code: "GB",
@@ -96,7 +110,10 @@ pub const COUNTRIES: [Country; 4] = [
             st("SCT", 0, 55.95, -3.19, &["Edinburgh", "Glasgow"], (0, 0), 2000),
             st("WLS", 0, 51.48, -3.18, &["Cardiff", "Swansea"], (0, 0), 2000),
         ],
-        carriers: &[Carrier { name: "Royal Mail", sla_days: 3, base_cost_cents: 499 }, Carrier { name: "DHL", sla_days: 4, base_cost_cents: 899 }],
+        carriers: &[
+            Carrier { name: "Royal Mail", sla_days: 3, base_cost_cents: 499 },
+            Carrier { name: "DHL", sla_days: 4, base_cost_cents: 899 },
+        ],
     },
 ];
 
@@ -125,21 +142,97 @@ pub struct Category {
 }
 
 pub const CATEGORIES: [Category; 8] = [
-    Category { name: "Electronics", subcategories: &["Phones", "Laptops", "Audio", "Accessories"], median_price: 149.0, sigma: 0.9, nouns: &["Headphones", "Charger", "Speaker", "Tablet", "Cable", "Smartwatch", "Keyboard", "Mouse"] },
-    Category { name: "Home", subcategories: &["Kitchen", "Furniture", "Decor", "Bedding"], median_price: 59.0, sigma: 0.8, nouns: &["Mug", "Lamp", "Cushion", "Pan", "Chair", "Vase", "Towel", "Blanket"] },
-    Category { name: "Apparel", subcategories: &["Women", "Men", "Kids", "Footwear"], median_price: 45.0, sigma: 0.6, nouns: &["T-Shirt", "Jacket", "Jeans", "Sneakers", "Dress", "Hoodie", "Socks", "Cap"] },
-    Category { name: "Grocery", subcategories: &["Fresh", "Pantry", "Frozen", "Beverages"], median_price: 6.5, sigma: 0.6, nouns: &["Coffee", "Pasta", "Olive Oil", "Yoghurt", "Ice Cream", "Juice", "Cheese", "Granola"] },
-    Category { name: "Beauty", subcategories: &["Skincare", "Haircare", "Fragrance"], median_price: 29.0, sigma: 0.6, nouns: &["Serum", "Shampoo", "Moisturiser", "Perfume", "Lip Balm", "Cleanser"] },
-    Category { name: "Sports", subcategories: &["Fitness", "Outdoor", "Cycling"], median_price: 69.0, sigma: 0.8, nouns: &["Yoga Mat", "Dumbbell", "Tent", "Bottle", "Helmet", "Backpack"] },
-    Category { name: "Toys", subcategories: &["Games", "Building", "Plush"], median_price: 35.0, sigma: 0.7, nouns: &["Puzzle", "Blocks", "Teddy", "Board Game", "Robot Kit"] },
-    Category { name: "Garden", subcategories: &["Plants", "Tools", "Outdoor Living"], median_price: 39.0, sigma: 0.7, nouns: &["Planter", "Hose", "Trowel", "Seeds", "Lantern"] },
+    Category {
+        name: "Electronics",
+        subcategories: &["Phones", "Laptops", "Audio", "Accessories"],
+        median_price: 149.0,
+        sigma: 0.9,
+        nouns: &["Headphones", "Charger", "Speaker", "Tablet", "Cable", "Smartwatch", "Keyboard", "Mouse"],
+    },
+    Category {
+        name: "Home",
+        subcategories: &["Kitchen", "Furniture", "Decor", "Bedding"],
+        median_price: 59.0,
+        sigma: 0.8,
+        nouns: &["Mug", "Lamp", "Cushion", "Pan", "Chair", "Vase", "Towel", "Blanket"],
+    },
+    Category {
+        name: "Apparel",
+        subcategories: &["Women", "Men", "Kids", "Footwear"],
+        median_price: 45.0,
+        sigma: 0.6,
+        nouns: &["T-Shirt", "Jacket", "Jeans", "Sneakers", "Dress", "Hoodie", "Socks", "Cap"],
+    },
+    Category {
+        name: "Grocery",
+        subcategories: &["Fresh", "Pantry", "Frozen", "Beverages"],
+        median_price: 6.5,
+        sigma: 0.6,
+        nouns: &["Coffee", "Pasta", "Olive Oil", "Yoghurt", "Ice Cream", "Juice", "Cheese", "Granola"],
+    },
+    Category {
+        name: "Beauty",
+        subcategories: &["Skincare", "Haircare", "Fragrance"],
+        median_price: 29.0,
+        sigma: 0.6,
+        nouns: &["Serum", "Shampoo", "Moisturiser", "Perfume", "Lip Balm", "Cleanser"],
+    },
+    Category {
+        name: "Sports",
+        subcategories: &["Fitness", "Outdoor", "Cycling"],
+        median_price: 69.0,
+        sigma: 0.8,
+        nouns: &["Yoga Mat", "Dumbbell", "Tent", "Bottle", "Helmet", "Backpack"],
+    },
+    Category {
+        name: "Toys",
+        subcategories: &["Games", "Building", "Plush"],
+        median_price: 35.0,
+        sigma: 0.7,
+        nouns: &["Puzzle", "Blocks", "Teddy", "Board Game", "Robot Kit"],
+    },
+    Category {
+        name: "Garden",
+        subcategories: &["Plants", "Tools", "Outdoor Living"],
+        median_price: 39.0,
+        sigma: 0.7,
+        nouns: &["Planter", "Hose", "Trowel", "Seeds", "Lantern"],
+    },
 ];
 
 pub const ADJECTIVES: [&str; 16] = [
-    "Classic", "Eco", "Pro", "Ultra", "Everyday", "Premium", "Compact", "Deluxe", "Organic", "Smart", "Vintage", "Urban", "Coastal", "Nordic", "Essential", "Bold",
+    "Classic",
+    "Eco",
+    "Pro",
+    "Ultra",
+    "Everyday",
+    "Premium",
+    "Compact",
+    "Deluxe",
+    "Organic",
+    "Smart",
+    "Vintage",
+    "Urban",
+    "Coastal",
+    "Nordic",
+    "Essential",
+    "Bold",
 ];
 
-pub const BRANDS: [&str; 12] = ["Acme", "Koala & Co", "Southern Cross", "Bluegum", "Harbour", "Outback", "Wattle", "Kestrel", "Larrikin", "Banksia", "Coral", "Ironbark"];
+pub const BRANDS: [&str; 12] = [
+    "Acme",
+    "Koala & Co",
+    "Southern Cross",
+    "Bluegum",
+    "Harbour",
+    "Outback",
+    "Wattle",
+    "Kestrel",
+    "Larrikin",
+    "Banksia",
+    "Coral",
+    "Ironbark",
+];
 
 pub const PAYMENT_WEB: [(&str, u32); 4] = [("card", 60), ("paypal", 20), ("afterpay", 12), ("apple_pay", 8)];
 pub const PAYMENT_POS: [(&str, u32); 4] = [("card", 55), ("cash", 20), ("apple_pay", 15), ("gift_card", 10)];

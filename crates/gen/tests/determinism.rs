@@ -37,7 +37,10 @@ fn delta_versions(root: &Path) -> Vec<String> {
             let mut lines: Vec<String> = Vec::new();
             for f in files {
                 let path = f.strip_prefix("file://").unwrap_or(&f).to_string();
-                let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap().build().unwrap();
+                let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+                    .unwrap()
+                    .build()
+                    .unwrap();
                 let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
                 let text = pretty_format_batches(&batches).unwrap().to_string();
                 lines.extend(text.lines().filter(|l| l.starts_with("| ")).map(str::to_string));

@@ -35,7 +35,8 @@ fn increment_adds_new_keys_a_late_file_and_dimension_changes() {
     let root = dir.path();
     let base = small_config(root, 0.02, 60);
     generate(&base);
-    let before: BTreeMap<PathBuf, Vec<u8>> = files(root).into_iter().filter(|p| !p.starts_with("returns")).map(|p| (p.clone(), std::fs::read(root.join(&p)).unwrap())).collect();
+    let before: BTreeMap<PathBuf, Vec<u8>> =
+        files(root).into_iter().filter(|p| !p.starts_with("returns")).map(|p| (p.clone(), std::fs::read(root.join(&p)).unwrap())).collect();
     let base_orders = keys_of(root, &table_files(root, Table::OrdersHeader), "order_id");
 
     let mut inc = base.clone();
@@ -49,7 +50,8 @@ fn increment_adds_new_keys_a_late_file_and_dimension_changes() {
     for (path, bytes) in &before {
         assert_eq!(&std::fs::read(root.join(path)).unwrap(), bytes, "{} changed", path.display());
     }
-    let new_files: Vec<String> = table_files(root, Table::OrdersHeader).into_iter().filter(|f| !before.contains_key(&PathBuf::from(f))).collect();
+    let new_files: Vec<String> =
+        table_files(root, Table::OrdersHeader).into_iter().filter(|f| !before.contains_key(&PathBuf::from(f))).collect();
     let late_day = date_string(inc.start - 1);
     let expected: HashSet<String> = [
         format!("orders_header/order_dt={}/part-00000.csv", date_string(inc.start)),
@@ -97,7 +99,8 @@ fn increment_adds_new_keys_a_late_file_and_dimension_changes() {
     assert!(root.join(format!("exchange_rates_increments/{range}.xlsx")).exists());
 
     // Running the same increment again rewrites the same bytes.
-    let after: BTreeMap<PathBuf, Vec<u8>> = files(root).into_iter().filter(|p| !p.starts_with("returns")).map(|p| (p.clone(), std::fs::read(root.join(&p)).unwrap())).collect();
+    let after: BTreeMap<PathBuf, Vec<u8>> =
+        files(root).into_iter().filter(|p| !p.starts_with("returns")).map(|p| (p.clone(), std::fs::read(root.join(&p)).unwrap())).collect();
     let mut again = inc.clone();
     again.tables = vec![Table::Customers, Table::Products, Table::OrdersHeader, Table::Events, Table::ExchangeRates];
     generate(&again);

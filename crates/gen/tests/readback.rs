@@ -69,7 +69,11 @@ fn check_csv_table(table: Table, detect: impl Fn(&CsvText, usize) -> Option<&'st
         rows += csv.len();
         let (_, failures) = cast_failures(table, &csv);
         for (i, cols) in failures {
-            assert!(logged.contains(&(file.clone(), csv.lines[i])), "{file}:{}: {cols:?} does not cast and is not in the ground truth", csv.lines[i]);
+            assert!(
+                logged.contains(&(file.clone(), csv.lines[i])),
+                "{file}:{}: {cols:?} does not cast and is not in the ground truth",
+                csv.lines[i]
+            );
         }
         for i in 0..csv.len() {
             if let Some(kind) = detect(&csv, i) {
@@ -114,57 +118,48 @@ fn customers() {
         !local.is_empty() && !domain.contains('@') && domain.contains('.') && !e.contains(' ') && !domain.ends_with('.')
     };
     let seen = std::cell::RefCell::new(HashSet::new());
-    let rows = check_csv_table(
-        Table::Customers,
-        |c, i| {
-            if !seen.borrow_mut().insert(c.get("natural_key", i).unwrap().to_string()) {
-                Some("duplicate_natural_key")
-            } else if c.get("email", i).is_some_and(|e| !email_ok(e)) {
-                Some("malformed_email")
-            } else if c.get("phone", i).is_none() {
-                Some("null_phone")
-            } else if c.get("address_line1", i).is_none() {
-                Some("null_address")
-            } else {
-                None
-            }
-        },
-    );
+    let rows = check_csv_table(Table::Customers, |c, i| {
+        if !seen.borrow_mut().insert(c.get("natural_key", i).unwrap().to_string()) {
+            Some("duplicate_natural_key")
+        } else if c.get("email", i).is_some_and(|e| !email_ok(e)) {
+            Some("malformed_email")
+        } else if c.get("phone", i).is_none() {
+            Some("null_phone")
+        } else if c.get("address_line1", i).is_none() {
+            Some("null_address")
+        } else {
+            None
+        }
+    });
     in_range(rows, (76_000.0, 84_000.0));
 }
 
 #[test]
 fn products_stores_suppliers() {
-    let rows = check_csv_table(
-        Table::Products,
-        |c, i| {
-            let price = c.get("current_price", i).map(|p| p.parse::<f64>().unwrap());
-            if price.is_none_or(|p| p <= 0.0) {
-                Some("invalid_price")
-            } else if c.get("is_discontinued", i) == Some("true") && c.get("discontinued_dt", i).is_none() {
-                Some("discontinued_without_date")
-            } else {
-                None
-            }
-        },
-    );
+    let rows = check_csv_table(Table::Products, |c, i| {
+        let price = c.get("current_price", i).map(|p| p.parse::<f64>().unwrap());
+        if price.is_none_or(|p| p <= 0.0) {
+            Some("invalid_price")
+        } else if c.get("is_discontinued", i) == Some("true") && c.get("discontinued_dt", i).is_none() {
+            Some("discontinued_without_date")
+        } else {
+            None
+        }
+    });
     in_range(rows, (24_000.0, 26_000.0));
     let codes = std::cell::RefCell::new(HashSet::new());
-    let rows = check_csv_table(
-        Table::Stores,
-        |c, i| {
-            let lat: f64 = c.get("latitude", i).unwrap().parse().unwrap();
-            let lon: f64 = c.get("longitude", i).unwrap().parse().unwrap();
-            let fresh = codes.borrow_mut().insert(c.get("store_code", i).unwrap().to_string());
-            if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                Some("impossible_coordinates")
-            } else if !fresh {
-                Some("duplicate_store_code")
-            } else {
-                None
-            }
-        },
-    );
+    let rows = check_csv_table(Table::Stores, |c, i| {
+        let lat: f64 = c.get("latitude", i).unwrap().parse().unwrap();
+        let lon: f64 = c.get("longitude", i).unwrap().parse().unwrap();
+        let fresh = codes.borrow_mut().insert(c.get("store_code", i).unwrap().to_string());
+        if lat.abs() > 90.0 || lon.abs() > 180.0 {
+            Some("impossible_coordinates")
+        } else if !fresh {
+            Some("duplicate_store_code")
+        } else {
+            None
+        }
+    });
     in_range(rows, (4_800.0, 5_200.0));
     let rows = check_csv_table(Table::Suppliers, |_, _| None);
     in_range(rows, (7_600.0, 8_400.0));
@@ -182,40 +177,37 @@ fn orders_and_lines() {
         }
     }
     let first_seen = std::cell::RefCell::new(HashSet::new());
-    let rows = check_csv_table(
-        Table::OrdersHeader,
-        |c, i| {
-            let id = c.get("order_id", i).unwrap();
-            if order_count[id] > 1 && !first_seen.borrow_mut().insert(id.to_string()) {
-                return Some("duplicate_order_id");
-            }
-            if !customers.contains(&c.get("customer_id", i).unwrap().parse().unwrap()) {
-                Some("unknown_customer")
-            } else if !stores.contains(&c.get("store_id", i).unwrap().parse().unwrap()) {
-                Some("unknown_store")
-            } else {
-                None
-            }
-        },
-    );
+    let rows = check_csv_table(Table::OrdersHeader, |c, i| {
+        let id = c.get("order_id", i).unwrap();
+        if order_count[id] > 1 && !first_seen.borrow_mut().insert(id.to_string()) {
+            return Some("duplicate_order_id");
+        }
+        if !customers.contains(&c.get("customer_id", i).unwrap().parse().unwrap()) {
+            Some("unknown_customer")
+        } else if !stores.contains(&c.get("store_id", i).unwrap().parse().unwrap()) {
+            Some("unknown_store")
+        } else {
+            None
+        }
+    });
     in_range(rows, (950_000.0, 1_100_000.0));
-    let lines = check_csv_table(
-        Table::OrdersLines,
-        |c, i| {
-            if !products.contains(&c.get("product_id", i).unwrap().parse().unwrap()) {
-                Some("unknown_product")
-            } else if c.get("qty", i).unwrap().parse::<i32>().unwrap() < 0 {
-                Some("negative_qty")
-            } else if c.get("unit_price", i).unwrap().parse::<f64>().unwrap() == 0.0 {
-                Some("zero_price")
-            } else {
-                None
-            }
-        },
-    );
+    let lines = check_csv_table(Table::OrdersLines, |c, i| {
+        if !products.contains(&c.get("product_id", i).unwrap().parse().unwrap()) {
+            Some("unknown_product")
+        } else if c.get("qty", i).unwrap().parse::<i32>().unwrap() < 0 {
+            Some("negative_qty")
+        } else if c.get("unit_price", i).unwrap().parse::<f64>().unwrap() == 0.0 {
+            Some("zero_price")
+        } else {
+            None
+        }
+    });
     in_range(lines, (3_000_000.0, 4_000_000.0));
     // Foreign keys hold for about 99% of rows overall.
-    let fk_breaks = ["unknown_customer", "unknown_store", "unknown_product"].iter().map(|k| DATA.truth.iter().filter(|r| r.kind == *k).count()).sum::<usize>();
+    let fk_breaks = ["unknown_customer", "unknown_store", "unknown_product"]
+        .iter()
+        .map(|k| DATA.truth.iter().filter(|r| r.kind == *k).count())
+        .sum::<usize>();
     assert!((fk_breaks as f64) / ((rows + lines) as f64) < 0.015);
     // Every order's local date is its partition's date.
     for (file, c) in csv_rows(Table::OrdersHeader) {
@@ -268,20 +260,17 @@ fn events() {
 fn sensors() {
     let (lo_t, hi_t) = medallion_schema::anomaly::TEMPERATURE_RANGE_C;
     let (lo_h, hi_h) = medallion_schema::anomaly::HUMIDITY_RANGE_PCT;
-    let rows = check_csv_table(
-        Table::Sensors,
-        |c, i| {
-            let t: f64 = c.get("temperature_c", i).unwrap().parse().unwrap();
-            let h: f64 = c.get("humidity_pct", i).unwrap().parse().unwrap();
-            if c.get("sensor_ts", i).is_none() {
-                Some("missing_sensor_ts")
-            } else if !(lo_t..=hi_t).contains(&t) || !(lo_h..=hi_h).contains(&h) {
-                Some("out_of_range_reading")
-            } else {
-                None
-            }
-        },
-    );
+    let rows = check_csv_table(Table::Sensors, |c, i| {
+        let t: f64 = c.get("temperature_c", i).unwrap().parse().unwrap();
+        let h: f64 = c.get("humidity_pct", i).unwrap().parse().unwrap();
+        if c.get("sensor_ts", i).is_none() {
+            Some("missing_sensor_ts")
+        } else if !(lo_t..=hi_t).contains(&t) || !(lo_h..=hi_h).contains(&h) {
+            Some("out_of_range_reading")
+        } else {
+            None
+        }
+    });
     in_range(rows, (5_000_000.0, 10_000_000.0));
 }
 

@@ -34,7 +34,10 @@ fn read_version(root: &Path, v: u64) -> Version {
     let mut rows = BTreeMap::new();
     for uri in table.get_file_uris().unwrap() {
         let path = uri.strip_prefix("file://").unwrap_or(&uri).to_string();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap().build().unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
         for batch in reader {
             let b: RecordBatch = batch.unwrap();
             let i64s = |name: &str| b.column_by_name(name).unwrap().as_any().downcast_ref::<Int64Array>().unwrap().clone();
@@ -42,7 +45,9 @@ fn read_version(root: &Path, v: u64) -> Version {
             let ts = b.column_by_name("return_ts").unwrap().as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap().clone();
             let qty = b.column_by_name("qty").unwrap().as_any().downcast_ref::<Int32Array>().unwrap().clone();
             // MERGE rewrites strings as Utf8View; cast so every file reads the same way.
-            let text = |c: &arrow::array::ArrayRef| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
+            let text = |c: &arrow::array::ArrayRef| {
+                arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone()
+            };
             let reason = text(b.column_by_name("reason").unwrap());
             let code = b.column_by_name("return_reason_code").map(text);
             for i in 0..b.num_rows() {
@@ -89,11 +94,15 @@ fn returns_history_has_the_four_kinds_of_versions() {
     }
     // Together v1 holds exactly the returns the library computes for those days.
     let model = cfg.model();
-    let expected: HashMap<i64, _> = returns_of_days(&model, cfg.start, cfg.end(), cfg.end()).into_iter().map(|r| (r.return_id, r)).collect();
+    let expected: HashMap<i64, _> =
+        returns_of_days(&model, cfg.start, cfg.end(), cfg.end()).into_iter().map(|r| (r.return_id, r)).collect();
     assert_eq!(v1.rows.len(), expected.len());
     for (id, row) in &v1.rows {
         let e = &expected[id];
-        assert_eq!((row.order_id, row.product_id, row.ts, row.qty, row.reason.as_str()), (e.order_id, e.product_id, e.return_ts_us, e.qty, e.reason));
+        assert_eq!(
+            (row.order_id, row.product_id, row.ts, row.qty, row.reason.as_str()),
+            (e.order_id, e.product_id, e.return_ts_us, e.qty, e.reason)
+        );
     }
 
     // v2: updates through MERGE on return_id; nothing else changes.

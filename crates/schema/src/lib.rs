@@ -24,7 +24,9 @@ pub enum SchemaError {
     Parse { line: usize, message: String },
     #[error("schemas/schemas.py: table `{table}`: {message}")]
     Table { table: String, message: String },
-    #[error("unknown table `{0}` (known: customers, products, stores, suppliers, orders_header, orders_lines, events, sensors, exchange_rates, shipments, returns)")]
+    #[error(
+        "unknown table `{0}` (known: customers, products, stores, suppliers, orders_header, orders_lines, events, sensors, exchange_rates, shipments, returns)"
+    )]
     UnknownTable(String),
 }
 
@@ -219,7 +221,8 @@ pub fn build_catalogue(src: &str) -> Result<Catalogue, SchemaError> {
         let schema = module.schema(table.name()).expect("listed tables are defined").clone();
         let bad = |message: String| SchemaError::Table { table: table.name().to_string(), message };
         let md = schema.metadata();
-        let format = md.get("format").and_then(|f| RawFormat::parse(f)).ok_or_else(|| bad("metadata `format` missing or unknown".into()))?;
+        let format =
+            md.get("format").and_then(|f| RawFormat::parse(f)).ok_or_else(|| bad("metadata `format` missing or unknown".into()))?;
         let path = md.get("path").cloned().ok_or_else(|| bad("metadata `path` missing".into()))?;
         let primary_key = split_list(md.get("primary_key"));
         if primary_key.is_empty() {
@@ -304,7 +307,8 @@ mod tests {
 
     #[test]
     fn drift_is_caught() {
-        let renamed = CANONICAL_SOURCE.replace("pa.field(\"customer_id\", pa.int64(), nullable=False)", "pa.field(\"customer_id\", pa.int64())");
+        let renamed =
+            CANONICAL_SOURCE.replace("pa.field(\"customer_id\", pa.int64(), nullable=False)", "pa.field(\"customer_id\", pa.int64())");
         assert!(build_catalogue(&renamed).unwrap_err().to_string().contains("nullable"));
         let dropped = CANONICAL_SOURCE.replace("    shipments,\n    returns,\n]", "    shipments,\n]");
         assert!(build_catalogue(&dropped).is_err());
@@ -312,7 +316,8 @@ mod tests {
 
     #[test]
     fn paths_render() {
-        let p = render_path(&Table::OrdersHeader.raw().path, &PathVars { date: Some("2024-01-02"), part: Some(3), ..Default::default() }).unwrap();
+        let p = render_path(&Table::OrdersHeader.raw().path, &PathVars { date: Some("2024-01-02"), part: Some(3), ..Default::default() })
+            .unwrap();
         assert_eq!(p, "orders_header/order_dt=2024-01-02/part-00003.csv");
         let e = render_path(&Table::Sensors.raw().path, &PathVars::default()).unwrap_err();
         assert!(e.contains("store_id"));
