@@ -252,10 +252,7 @@ pub fn write_customers(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenErr
         push_customer(&mut sink.line, &c);
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Customers, rows);
-    out.add_file(Table::Customers, rows, bytes);
+    out.close(ctx, Table::Customers, sink)?;
     Ok(())
 }
 
@@ -275,10 +272,7 @@ pub fn write_customer_changes(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(),
         push_customer(&mut sink.line, &c);
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Customers, rows);
-    out.add_file(Table::Customers, rows, bytes);
+    out.close(ctx, Table::Customers, sink)?;
     Ok(())
 }
 
@@ -381,10 +375,7 @@ pub fn write_products(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenErro
         push_product(&mut sink.line, &row);
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Products, rows);
-    out.add_file(Table::Products, rows, bytes);
+    out.close(ctx, Table::Products, sink)?;
     Ok(())
 }
 
@@ -409,10 +400,7 @@ pub fn write_product_changes(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), 
         push_product(&mut sink.line, &row);
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Products, rows);
-    out.add_file(Table::Products, rows, bytes);
+    out.close(ctx, Table::Products, sink)?;
     Ok(())
 }
 
@@ -503,10 +491,7 @@ pub fn write_stores(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError>
         }
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Stores, rows);
-    out.add_file(Table::Stores, rows, bytes);
+    out.close(ctx, Table::Stores, sink)?;
     Ok(())
 }
 
@@ -546,10 +531,7 @@ pub fn write_suppliers(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenErr
         b.extend_from_slice(if r.random_bool(0.2) { b"true" } else { b"false" });
         sink.end_line()?;
     }
-    let rows = sink.lines - 1;
-    let bytes = sink.finish()?;
-    ctx.progress.rows(Table::Suppliers, rows);
-    out.add_file(Table::Suppliers, rows, bytes);
+    out.close(ctx, Table::Suppliers, sink)?;
     Ok(())
 }
 

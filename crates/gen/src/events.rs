@@ -1,5 +1,7 @@
 //! Clickstream events: one JSON object per line, grouped in sessions that walk a shopping funnel.
 
+use std::fmt::Write;
+
 use medallion_schema::{AnomalyKind, PathVars, Table, render_path};
 use rand::RngExt;
 
@@ -93,10 +95,10 @@ impl Payload {
 /// The envelope fields, in the order they are written; one may be left out by an anomaly.
 const ENVELOPE: [&str; 5] = ["event_id", "event_ts", "event_type", "user_id", "session_id"];
 
-/// `evt_yyyymmdd_nnnnnnn`: computed, so increments never collide.
-fn event_id(day: Day, seq: u64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("evt_{y:04}{m:02}{d:02}_{seq:07}")
+/// `evt_yyyymmdd_nnnnnnn`: computed, so increments never collide. Written into a reused buffer.
+fn set_event_id(buf: &mut String, (y, m, d): (i32, u32, u32), seq: u64) {
+    buf.clear();
+    let _ = write!(buf, "evt_{y:04}{m:02}{d:02}_{seq:07}");
 }
 
 /// Writes one event line into `b`, leaving out envelope field `skip` if given.
@@ -161,12 +163,15 @@ fn write_event_day(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), 
     let p = picker(model, Table::Events, day as u64);
     let mut r = rng::rng(model.seed, Stream::EventDay, day as u64, 1);
     let total = model.events_on(day);
-    let (y, m, d) = civil_from_days(day);
+    let ymd = civil_from_days(day);
+    let (y, m, d) = ymd;
     let mut seq = 0u64;
     let mut session_no = 0u64;
+    let (mut id, mut session) = (String::with_capacity(24), String::with_capacity(24));
     while seq < total {
         session_no += 1;
-        let session = format!("ses_{y:04}{m:02}{d:02}_{session_no:06}");
+        session.clear();
+        let _ = write!(session, "ses_{y:04}{m:02}{d:02}_{session_no:06}");
         let customer = model.pick_customer(&mut r, day);
         let offset = COUNTRIES[customer.country].states[customer.state].offset_min;
         // Local time of the session start, then a few seconds to minutes between events.
@@ -202,7 +207,7 @@ fn write_event_day(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), 
                 stage = 0;
                 cart_cents = 0;
             }
-            let id = event_id(day, seq);
+            set_event_id(&mut id, ymd, seq);
             let kind = p.0.pick(seq).map(|k| p.1[k]);
             let skip = (kind == Some(AnomalyKind::MissingEnvelopeField)).then(|| r.random_range(0..ENVELOPE.len()));
             push_event(&mut sink.line, &id, ts_us, offset, customer.id, &session, &payload, skip);
@@ -212,16 +217,13 @@ fn write_event_day(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), 
                 sink.line.truncate(keep);
             }
             if let Some(k) = kind {
-                out.truth.push(Table::Events, k.code(), id, &sink.rel, sink.next_line_no());
+                out.truth.push(Table::Events, k.code(), id.clone(), &sink.rel, sink.next_line_no());
             }
             sink.end_line()?;
             seq += 1;
             ts_us += r.random_range(5..400) * MICROS_PER_SECOND;
         }
     }
-    let rows = sink.lines;
-    let bytes = sink.finish()?;
-    out.add_file(Table::Events, rows, bytes);
-    ctx.progress.rows(Table::Events, rows);
+    out.close(ctx, Table::Events, sink)?;
     Ok(())
 }

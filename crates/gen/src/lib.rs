@@ -260,6 +260,15 @@ impl UnitOutput {
         s.files += 1;
         s.bytes += bytes;
     }
+
+    /// Completes a text file: renames it into place, counts it and reports progress.
+    pub(crate) fn close(&mut self, ctx: &Ctx<'_>, table: Table, sink: sink::TextSink) -> Result<(), GenError> {
+        let rows = sink.rows();
+        let bytes = sink.finish()?;
+        self.add_file(table, rows, bytes);
+        ctx.progress.rows(table, rows);
+        Ok(())
+    }
 }
 
 /// Receives progress as units finish files; called from worker threads.

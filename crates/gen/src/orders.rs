@@ -432,122 +432,97 @@ pub(crate) fn write_parquet(root: &Path, rel: &str, batch: &RecordBatch) -> Resu
     Ok(std::fs::metadata(&path).map_err(|e| GenError::io(&path, e))?.len())
 }
 
-/// Days `from..to` (within the run's range): one header and one lines file per day, and one
-/// shipments file for the segment.
-pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (cfg, model) = (ctx.cfg, ctx.model);
-    let (first, last) = (cfg.start, cfg.end() - 1);
-    let mut ships = ShipmentColumns::new();
-    let mut ship_rows = 0u64;
-    let ship_rel = {
-        let (a, b) = (date_string(from), date_string(to - 1));
-        render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })
-            .map_err(GenError::Invalid)?
-    };
-    let mut order = Order::default();
-    for day in from..to {
-        let g = OrderGen::new(model, day, 0, cfg.end());
-        let mut headers = TextSink::csv(&cfg.out, day_path(Table::OrdersHeader, day, 0)?, Table::OrdersHeader)?;
-        let mut lines = TextSink::csv(&cfg.out, day_path(Table::OrdersLines, day, 0)?, Table::OrdersLines)?;
-        for idx in 0..g.count {
-            g.order(idx, &mut order);
-            if let Some(k) = order.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId) {
-                out.truth.push(Table::OrdersHeader, k.code(), order.header.order_id.to_string(), &headers.rel, headers.next_line_no());
-            }
-            push_header(&mut headers.line, &order.header);
-            headers.end_line()?;
-            for (line, anomaly) in &order.lines {
-                if let Some(k) = anomaly {
-                    out.truth.push(
-                        Table::OrdersLines,
-                        k.code(),
-                        format!("{}|{}", line.order_id, line.line_number),
-                        &lines.rel,
-                        lines.next_line_no(),
-                    );
-                }
-                push_line(&mut lines.line, line);
-                lines.end_line()?;
-            }
-            if let Some((s, anomaly)) = &order.shipment {
-                if let Some(k) = anomaly {
-                    out.truth.push(Table::Shipments, k.code(), s.shipment_id.to_string(), &ship_rel, ship_rows);
-                }
-                ships.push(s);
-                ship_rows += 1;
-            }
-        }
-        // Re-sent orders: a day's duplicates land in the next day's file, the last day's in the
-        // previous day's. A one-day range has no other file, so no duplicates.
-        let mut sources = Vec::new();
-        if day > first {
-            sources.push(day - 1);
-        }
-        if day + 1 == last && day >= first {
-            sources.push(last);
-        }
-        for src in sources {
-            let sg = OrderGen::new(model, src, 0, cfg.end());
-            for idx in (0..sg.count).filter(|i| sg.is_duplicated(*i)) {
-                sg.order(idx, &mut order);
-                out.truth.push(
-                    Table::OrdersHeader,
-                    AnomalyKind::DuplicateOrderId.code(),
-                    order.header.order_id.to_string(),
-                    &headers.rel,
-                    headers.next_line_no(),
-                );
-                push_header(&mut headers.line, &order.header);
-                headers.end_line()?;
-            }
-        }
-        let (h_rows, l_rows) = (headers.lines - 1, lines.lines - 1);
-        let hb = headers.finish()?;
-        let lb = lines.finish()?;
-        out.add_file(Table::OrdersHeader, h_rows, hb);
-        out.add_file(Table::OrdersLines, l_rows, lb);
-        ctx.progress.rows(Table::OrdersHeader, h_rows);
-        ctx.progress.rows(Table::OrdersLines, l_rows);
-    }
-    let bytes = write_parquet(&cfg.out, &ship_rel, &ships.finish()?)?;
-    out.add_file(Table::Shipments, ship_rows, bytes);
-    ctx.progress.rows(Table::Shipments, ship_rows);
-    Ok(())
+/// Shipments of one file, with their positions for the ground truth.
+struct ShipmentFile {
+    rel: String,
+    columns: ShipmentColumns,
+    rows: u64,
 }
 
-/// A late file: part 1 of the day before the increment, carrying orders and their lines only
-/// (their shipments are not in this feed).
-pub fn write_late_orders(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (cfg, model) = (ctx.cfg, ctx.model);
-    let g = OrderGen::new(model, day, LATE_PART, cfg.end());
-    let mut headers = TextSink::csv(&cfg.out, day_path(Table::OrdersHeader, day, LATE_PART)?, Table::OrdersHeader)?;
-    let mut lines = TextSink::csv(&cfg.out, day_path(Table::OrdersLines, day, LATE_PART)?, Table::OrdersLines)?;
+/// Writes the orders and lines of one (day, part) file pair; shipments go to `ships` if given.
+fn write_day_files(
+    ctx: &Ctx<'_>,
+    g: &OrderGen<'_>,
+    out: &mut UnitOutput,
+    mut ships: Option<&mut ShipmentFile>,
+) -> Result<(TextSink, TextSink), GenError> {
+    let cfg = ctx.cfg;
+    let mut headers = TextSink::csv(&cfg.out, day_path(Table::OrdersHeader, g.day, g.part)?, Table::OrdersHeader)?;
+    let mut lines = TextSink::csv(&cfg.out, day_path(Table::OrdersLines, g.day, g.part)?, Table::OrdersLines)?;
     let mut order = Order::default();
     for idx in 0..g.count {
         g.order(idx, &mut order);
-        if let Some(k) = order.header_anomaly {
+        // A duplicate's original row is clean; the anomaly is its copy in another file.
+        if let Some(k) = order.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId) {
             out.truth.push(Table::OrdersHeader, k.code(), order.header.order_id.to_string(), &headers.rel, headers.next_line_no());
         }
         push_header(&mut headers.line, &order.header);
         headers.end_line()?;
         for (line, anomaly) in &order.lines {
             if let Some(k) = anomaly {
-                out.truth.push(
-                    Table::OrdersLines,
-                    k.code(),
-                    format!("{}|{}", line.order_id, line.line_number),
-                    &lines.rel,
-                    lines.next_line_no(),
-                );
+                let key = format!("{}|{}", line.order_id, line.line_number);
+                out.truth.push(Table::OrdersLines, k.code(), key, &lines.rel, lines.next_line_no());
             }
             push_line(&mut lines.line, line);
             lines.end_line()?;
         }
+        if let (Some(file), Some((s, anomaly))) = (ships.as_deref_mut(), &order.shipment) {
+            if let Some(k) = anomaly {
+                out.truth.push(Table::Shipments, k.code(), s.shipment_id.to_string(), &file.rel, file.rows);
+            }
+            file.columns.push(s);
+            file.rows += 1;
+        }
     }
-    let (h_rows, l_rows) = (headers.lines - 1, lines.lines - 1);
-    out.add_file(Table::OrdersHeader, h_rows, headers.finish()?);
-    out.add_file(Table::OrdersLines, l_rows, lines.finish()?);
-    ctx.progress.rows(Table::OrdersHeader, h_rows);
-    ctx.progress.rows(Table::OrdersLines, l_rows);
+    Ok((headers, lines))
+}
+
+/// Days `from..to` (within the run's range): one header and one lines file per day, and one
+/// shipments file for the segment.
+pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> Result<(), GenError> {
+    let (cfg, model) = (ctx.cfg, ctx.model);
+    let (first, last) = (cfg.start, cfg.end() - 1);
+    let (a, b) = (date_string(from), date_string(to - 1));
+    let rel = render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })
+        .map_err(GenError::Invalid)?;
+    let mut ships = ShipmentFile { rel, columns: ShipmentColumns::new(), rows: 0 };
+    let mut order = Order::default();
+    for day in from..to {
+        let g = OrderGen::new(model, day, 0, cfg.end());
+        let (mut headers, lines) = write_day_files(ctx, &g, out, Some(&mut ships))?;
+        // Re-sent orders: a day's duplicates land in the next day's file, the last day's in the
+        // previous day's. A one-day range has no other file, so no duplicates.
+        let mut sources = Vec::new();
+        if day > first {
+            sources.push(day - 1);
+        }
+        if day + 1 == last {
+            sources.push(last);
+        }
+        for src in sources {
+            let sg = OrderGen::new(model, src, 0, cfg.end());
+            for idx in (0..sg.count).filter(|i| sg.is_duplicated(*i)) {
+                sg.order(idx, &mut order);
+                let key = order.header.order_id.to_string();
+                out.truth.push(Table::OrdersHeader, AnomalyKind::DuplicateOrderId.code(), key, &headers.rel, headers.next_line_no());
+                push_header(&mut headers.line, &order.header);
+                headers.end_line()?;
+            }
+        }
+        out.close(ctx, Table::OrdersHeader, headers)?;
+        out.close(ctx, Table::OrdersLines, lines)?;
+    }
+    let bytes = write_parquet(&cfg.out, &ships.rel, &ships.columns.finish()?)?;
+    out.add_file(Table::Shipments, ships.rows, bytes);
+    ctx.progress.rows(Table::Shipments, ships.rows);
     Ok(())
+}
+
+/// A late file: part 1 of the day before the increment, carrying orders and their lines only
+/// (their shipments are not in this feed).
+pub fn write_late_orders(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), GenError> {
+    let g = OrderGen::new(ctx.model, day, LATE_PART, ctx.cfg.end());
+    let (headers, lines) = write_day_files(ctx, &g, out, None)?;
+    out.close(ctx, Table::OrdersHeader, headers)?;
+    out.close(ctx, Table::OrdersLines, lines)
 }

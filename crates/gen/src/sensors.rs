@@ -98,10 +98,7 @@ pub fn write_sensors(ctx: &Ctx<'_>, store_id: i64, shelves: u32, from: Day, to: 
                 }
             }
         }
-        let rows = sink.lines - 1;
-        let bytes = sink.finish()?;
-        out.add_file(Table::Sensors, rows, bytes);
-        ctx.progress.rows(Table::Sensors, rows);
+        out.close(ctx, Table::Sensors, sink)?;
     }
     Ok(())
 }

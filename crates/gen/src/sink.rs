@@ -35,6 +35,7 @@ pub struct TextSink {
     /// Lines written so far, including a header.
     pub lines: u64,
     pub bytes: u64,
+    header_lines: u64,
 }
 
 impl TextSink {
@@ -43,7 +44,16 @@ impl TextSink {
         ensure_parent(&path)?;
         let tmp = tmp_path(&path);
         let file = File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
-        Ok(TextSink { path, rel, tmp, out: BufWriter::with_capacity(1 << 20, file), line: Vec::with_capacity(512), lines: 0, bytes: 0 })
+        Ok(TextSink {
+            path,
+            rel,
+            tmp,
+            out: BufWriter::with_capacity(1 << 20, file),
+            line: Vec::with_capacity(512),
+            lines: 0,
+            bytes: 0,
+            header_lines: 0,
+        })
     }
 
     /// A CSV file whose first line is the table's canonical column names.
@@ -52,7 +62,13 @@ impl TextSink {
         let names = table.raw().column_names().join(",");
         sink.line.extend_from_slice(names.as_bytes());
         sink.end_line()?;
+        sink.header_lines = 1;
         Ok(sink)
+    }
+
+    /// Data rows written so far (lines without the header).
+    pub fn rows(&self) -> u64 {
+        self.lines - self.header_lines
     }
 
     /// The 1-based line number the next `end_line` will write.
