@@ -190,6 +190,32 @@ pub fn render_path(pattern: &str, vars: &PathVars<'_>) -> Result<String, String>
     Ok(out)
 }
 
+/// Matches a relative path (with `/` separators) against a path pattern and returns the
+/// placeholder values, e.g. `orders_header/order_dt={date}/part-{part:05}.csv` against
+/// `orders_header/order_dt=2024-01-02/part-00001.csv` gives `date = 2024-01-02, part = 00001`.
+/// A placeholder matches one or more characters other than `/`.
+pub fn match_path(pattern: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let Some(open) = pattern.find('{') else { return (pattern == path).then(Vec::new) };
+    let close = pattern[open..].find('}')? + open;
+    let name = pattern[open + 1..close].split(':').next().unwrap_or_default();
+    let (literal, rest) = (&pattern[..open], &pattern[close + 1..]);
+    let tail = path.strip_prefix(literal)?;
+    // Shortest value first; the literal after the placeholder decides where it ends.
+    for n in 1..=tail.len() {
+        if tail[..n].contains('/') {
+            break;
+        }
+        if !tail.is_char_boundary(n) {
+            continue;
+        }
+        if let Some(mut values) = match_path(rest, &tail[n..]) {
+            values.insert(0, (name.to_string(), tail[..n].to_string()));
+            return Some(values);
+        }
+    }
+    None
+}
+
 /// The whole catalogue.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -312,6 +338,18 @@ mod tests {
         assert!(build_catalogue(&renamed).unwrap_err().to_string().contains("nullable"));
         let dropped = CANONICAL_SOURCE.replace("    shipments,\n    returns,\n]", "    shipments,\n]");
         assert!(build_catalogue(&dropped).is_err());
+    }
+
+    #[test]
+    fn paths_match_their_patterns() {
+        let raw = Table::OrdersHeader.raw();
+        let m = match_path(&raw.path, "orders_header/order_dt=2024-01-02/part-00001.csv").unwrap();
+        assert_eq!(m, vec![("date".to_string(), "2024-01-02".to_string()), ("part".to_string(), "00001".to_string())]);
+        assert!(match_path(&raw.path, "orders_header/order_dt=2024-01-02/x/part-00001.csv").is_none());
+        assert!(match_path(&raw.path, "orders_lines/order_dt=2024-01-02/part-00001.csv").is_none());
+        assert_eq!(match_path("customers.csv", "customers.csv"), Some(vec![]));
+        let inc = Table::Customers.raw().increment_path.clone().unwrap();
+        assert!(match_path(&inc, "customers_increments/2026-01-01_2026-01-02.csv").is_some());
     }
 
     #[test]

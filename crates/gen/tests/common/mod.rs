@@ -45,23 +45,14 @@ pub fn files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Files of one table, found by matching the table's path pattern (placeholders match any
-/// run of characters other than `/`).
+/// Files of one table's base layout, found by matching its path pattern.
 pub fn table_files(root: &Path, table: Table) -> Vec<String> {
     let pattern = &table.raw().path;
-    files(root).into_iter().map(|p| p.to_string_lossy().replace('\\', "/")).filter(|p| matches_pattern(pattern, p)).collect()
-}
-
-fn matches_pattern(pattern: &str, path: &str) -> bool {
-    match pattern.find('{') {
-        None => pattern == path,
-        Some(open) => {
-            let close = pattern[open..].find('}').unwrap() + open;
-            let (lit, rest) = (&pattern[..open], &pattern[close + 1..]);
-            let Some(tail) = path.strip_prefix(lit) else { return false };
-            (1..=tail.len()).any(|n| !tail[..n].contains('/') && matches_pattern(rest, &tail[n..]))
-        }
-    }
+    files(root)
+        .into_iter()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .filter(|p| medallion_schema::match_path(pattern, p).is_some())
+        .collect()
 }
 
 /// One CSV file parsed as text: (header, rows). Each row keeps its 1-based line number.

@@ -1,0 +1,327 @@
+//! Format readers. Each reads one raw file, casts every row to the table's canonical schema and
+//! hands good rows to a sink in batches, keeping every row that does not fit as a [`Reject`]:
+//! rows read = rows loaded + rows rejected, for every file. Problems with the data never become
+//! errors; only a failing sink does.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use arrow::array::{RecordBatch, StringBuilder};
+use medallion_schema::{RawFormat, Table};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::cast::RowCaster;
+use crate::csv::{CsvReader, Record};
+
+/// Rows per batch handed to the sink: memory is bounded by this, not by file size.
+pub const BATCH_ROWS: usize = 65_536;
+/// A JSON line longer than this is rejected rather than loaded.
+pub const MAX_JSON_LINE: usize = 1 << 20;
+
+/// A row that did not make it into Bronze, with everything needed to find and fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// 1-based line for text files (the header is line 1), worksheet row for XLSX.
+    pub line: u64,
+    pub code: String,
+    /// A sentence naming the field and the value at fault.
+    pub reason: String,
+    /// The original text of the row.
+    pub raw: String,
+}
+
+/// The outcome of reading one file.
+#[derive(Debug, Default)]
+pub struct FileRead {
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rejects: Vec<Reject>,
+    /// Set when the file as a whole could not be read (then it has no rows).
+    pub file_error: Option<(String, String)>,
+}
+
+impl FileRead {
+    fn reject(&mut self, line: u64, code: &str, reason: String, raw: String) {
+        self.rows_read += 1;
+        self.rejects.push(Reject { line, code: code.to_string(), reason, raw });
+    }
+
+    fn failed(code: &str, message: String) -> Self {
+        FileRead { file_error: Some((code.to_string(), message)), ..Default::default() }
+    }
+}
+
+/// Receives batches of good rows; its error aborts the read.
+pub type Sink<'a, E> = dyn FnMut(RecordBatch) -> Result<(), E> + 'a;
+
+/// Reads `path` as a raw file of `table`, in the table's format.
+pub fn read_file<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
+    match table.raw().format {
+        RawFormat::Csv => read_csv(path, table, sink),
+        RawFormat::Jsonl => read_jsonl(path, table, sink),
+        RawFormat::Xlsx => read_xlsx(path, table, sink),
+        RawFormat::Parquet | RawFormat::Delta => {
+            Ok(FileRead::failed("unsupported_format", format!("{}: {:?} sources are not read yet", path.display(), table.raw().format)))
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, FileRead> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| FileRead::failed("unreadable_file", format!("{}: {e}", path.display())))
+}
+
+fn flush<E>(caster: &mut RowCaster, out: &mut FileRead, sink: &mut Sink<'_, E>) -> Result<(), E> {
+    if caster.rows() > 0 {
+        out.rows_loaded += caster.rows() as u64;
+        sink(caster.finish())?;
+    }
+    Ok(())
+}
+
+/// CSV with a header naming exactly the canonical columns (in any order). A file whose header
+/// differs — missing or extra columns, another delimiter — loads nothing: every line is
+/// rejected with the header problem, so nothing is lost and nothing is guessed.
+pub fn read_csv<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
+    let input = match open(path) {
+        Ok(i) => i,
+        Err(failed) => return Ok(failed),
+    };
+    let mut reader = CsvReader::new(input);
+    let mut rec = Record::default();
+    let mut out = FileRead::default();
+    let name = path.display();
+    let header = match reader.read(&mut rec) {
+        Err(e) => return Ok(FileRead::failed("unreadable_file", format!("{name}: {e}"))),
+        Ok(None) => return Ok(FileRead::failed("empty_file", format!("{name}: the file is empty (not even a header)"))),
+        Ok(Some(Err(e))) => return Ok(FileRead::failed(e.code(), format!("{name}:1: the header cannot be read ({})", e.code()))),
+        Ok(Some(Ok(()))) => rec.fields().map(|f| f.trim().to_string()).collect::<Vec<_>>(),
+    };
+    let canonical = table.raw().column_names();
+    // Position in the file of each canonical column.
+    let order: Option<Vec<usize>> = canonical.iter().map(|c| header.iter().position(|h| h == c)).collect();
+    let header_problem = match &order {
+        _ if header.len() != canonical.len() || order.is_none() => {
+            let missing: Vec<&str> = canonical.iter().filter(|c| !header.iter().any(|h| h == *c)).copied().collect();
+            let extra: Vec<&str> = header.iter().filter(|h| !canonical.contains(&h.as_str())).map(String::as_str).collect();
+            Some(format!("the header does not match {table}'s columns (missing: {missing:?}, unexpected: {extra:?})"))
+        }
+        _ => None,
+    };
+    let mut caster = RowCaster::new(table.schema());
+    loop {
+        let res = match reader.read(&mut rec) {
+            Ok(None) => break,
+            Ok(Some(r)) => r,
+            Err(e) => {
+                out.file_error = Some(("unreadable_file".into(), format!("{name}:{}: {e}", rec.line)));
+                break;
+            }
+        };
+        let line = rec.line;
+        if rec.raw.is_empty() {
+            continue; // blank line: nothing to load, nothing lost
+        }
+        if let Some(problem) = &header_problem {
+            out.reject(line, "schema_mismatch", format!("{name}:{line}: {problem}"), rec.raw_text());
+            continue;
+        }
+        if let Err(e) = res {
+            out.reject(line, e.code(), format!("{name}:{line}: the line cannot be split ({})", e.code()), rec.raw_text());
+            continue;
+        }
+        if rec.len() != canonical.len() {
+            let reason = format!("{name}:{line}: {} fields where {table} has {} columns", rec.len(), canonical.len());
+            out.reject(line, "wrong_field_count", reason, rec.raw_text());
+            continue;
+        }
+        let order = order.as_deref().unwrap_or_default();
+        match caster.push_by(|i| rec.field(order[i])) {
+            Ok(()) => out.rows_read += 1,
+            Err(e) => {
+                let reason = format!("{name}:{line}: {e}");
+                out.reject(line, e.code, reason, rec.raw_text());
+            }
+        }
+        if caster.rows() >= BATCH_ROWS {
+            flush(&mut caster, &mut out, sink)?;
+        }
+    }
+    flush(&mut caster, &mut out, sink)?;
+    Ok(out)
+}
+
+/// The envelope of an event; fields are only checked for presence and JSON validity here.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_ts: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    session_id: Option<&'a RawValue>,
+}
+
+impl Envelope<'_> {
+    fn missing(&self) -> Option<&'static str> {
+        [
+            ("event_id", self.event_id),
+            ("event_ts", self.event_ts),
+            ("event_type", self.event_type),
+            ("user_id", self.user_id),
+            ("session_id", self.session_id),
+        ]
+        .into_iter()
+        .find(|(_, v)| v.is_none_or(|v| v.get() == "null"))
+        .map(|(name, _)| name)
+    }
+}
+
+/// JSON Lines: each line must be one valid JSON object carrying the envelope fields that
+/// schemas.py requires; the line itself is the Bronze row (`json`).
+pub fn read_jsonl<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
+    let mut input = match open(path) {
+        Ok(i) => i,
+        Err(failed) => return Ok(failed),
+    };
+    debug_assert_eq!(table.raw().required_json_fields, ["event_id", "event_ts", "event_type", "user_id", "session_id"]);
+    let name = path.display();
+    let mut out = FileRead::default();
+    let mut json = StringBuilder::new();
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    let mut batch_rows = 0usize;
+    let schema = table.schema();
+    loop {
+        buf.clear();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                out.file_error = Some(("unreadable_file".into(), format!("{name}:{}: {e}", line + 1)));
+                break;
+            }
+        }
+        line += 1;
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        if buf.is_empty() {
+            continue;
+        }
+        let raw_lossy = || String::from_utf8_lossy(&buf).into_owned();
+        if buf.len() > MAX_JSON_LINE {
+            out.reject(
+                line,
+                "line_too_long",
+                format!("{name}:{line}: {} bytes, more than the {MAX_JSON_LINE}-byte limit", buf.len()),
+                raw_lossy(),
+            );
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            out.reject(line, "invalid_utf8", format!("{name}:{line}: not valid UTF-8"), raw_lossy());
+            continue;
+        };
+        match serde_json::from_str::<Envelope<'_>>(text) {
+            Err(e) => out.reject(line, "malformed_json", format!("{name}:{line}: not a JSON object ({e})"), text.to_string()),
+            Ok(env) => match env.missing() {
+                Some(field) => {
+                    out.reject(line, "missing_envelope_field", format!("{name}:{line}: field `{field}` is missing"), text.to_string())
+                }
+                None => {
+                    json.append_value(text);
+                    out.rows_read += 1;
+                    batch_rows += 1;
+                }
+            },
+        }
+        if batch_rows >= BATCH_ROWS {
+            out.rows_loaded += batch_rows as u64;
+            batch_rows = 0;
+            sink(RecordBatch::try_new(schema.clone(), vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"))?;
+        }
+    }
+    if batch_rows > 0 {
+        out.rows_loaded += batch_rows as u64;
+        sink(RecordBatch::try_new(schema, vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"))?;
+    }
+    Ok(out)
+}
+
+/// XLSX: the first worksheet, a header row naming the canonical columns, one row per record.
+/// Cells are turned into text (dates as YYYY-MM-DD, numbers in their shortest exact form) and
+/// cast like CSV cells, so both formats follow one set of rules.
+pub fn read_xlsx<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let name = path.display();
+    let mut wb: Xlsx<_> = match open_workbook(path) {
+        Ok(wb) => wb,
+        Err(e) => return Ok(FileRead::failed("unreadable_file", format!("{name}: not a readable XLSX workbook ({e})"))),
+    };
+    let Some(Ok(range)) = wb.worksheet_range_at(0) else {
+        return Ok(FileRead::failed("unreadable_file", format!("{name}: the workbook has no readable worksheet")));
+    };
+    let text = |c: &Data| -> String {
+        match c {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            Data::Float(f) => f.to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(d) => {
+                let (y, m, day, hh, mm, ss, _) = d.to_ymd_hms_milli();
+                if (hh, mm, ss) == (0, 0, 0) {
+                    format!("{y:04}-{m:02}-{day:02}")
+                } else {
+                    format!("{y:04}-{m:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}Z")
+                }
+            }
+            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Ok(FileRead::failed("empty_file", format!("{name}: the worksheet is empty")));
+    };
+    let header: Vec<String> = header.iter().map(|c| text(c).trim().to_string()).collect();
+    let canonical = table.raw().column_names();
+    let order: Option<Vec<usize>> = canonical.iter().map(|c| header.iter().position(|h| h == c)).collect();
+    let mut out = FileRead::default();
+    let mut caster = RowCaster::new(table.schema());
+    for (i, row) in rows.enumerate() {
+        let line = i as u64 + 2;
+        if row.iter().all(|c| matches!(c, Data::Empty)) {
+            continue;
+        }
+        let Some(order) = &order else {
+            let raw = row.iter().map(text).collect::<Vec<_>>().join(",");
+            out.reject(
+                line,
+                "schema_mismatch",
+                format!("{name}:{line}: the header {header:?} does not name {table}'s columns {canonical:?}"),
+                raw,
+            );
+            continue;
+        };
+        let cells: Vec<String> = order.iter().map(|&c| row.get(c).map(text).unwrap_or_default()).collect();
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        match caster.push(&refs) {
+            Ok(()) => out.rows_read += 1,
+            Err(e) => out.reject(line, e.code, format!("{name}:{line}: {e}"), refs.join(",")),
+        }
+        if caster.rows() >= BATCH_ROWS {
+            flush(&mut caster, &mut out, sink)?;
+        }
+    }
+    flush(&mut caster, &mut out, sink)?;
+    Ok(out)
+}
