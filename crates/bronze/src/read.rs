@@ -62,7 +62,8 @@ pub fn read_file<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result
         RawFormat::Csv => read_csv(path, table, sink),
         RawFormat::Jsonl => read_jsonl(path, table, sink),
         RawFormat::Xlsx => read_xlsx(path, table, sink),
-        RawFormat::Parquet | RawFormat::Delta => {
+        RawFormat::Parquet => read_parquet(path, table, sink),
+        RawFormat::Delta => {
             Ok(FileRead::failed("unsupported_format", format!("{}: {:?} sources are not read yet", path.display(), table.raw().format)))
         }
     }
@@ -323,5 +324,122 @@ pub fn read_xlsx<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result
         }
     }
     flush(&mut caster, &mut out, sink)?;
+    Ok(out)
+}
+
+/// Renders row `i` of a batch as `name=value, …` for a reject's original text.
+fn render_row(batch: &RecordBatch, i: usize) -> String {
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let opts = FormatOptions::default().with_null("");
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| {
+            let v = ArrayFormatter::try_new(c.as_ref(), &opts).map(|fmt| fmt.value(i).to_string()).unwrap_or_default();
+            format!("{}={v}", f.name())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parquet: columns are matched by name and cast to the canonical types; a value that does not
+/// cast, or a null in a required column, rejects its row. The row number is 0-based.
+pub fn read_parquet<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
+    use arrow::array::{Array, BooleanArray};
+    use arrow::compute::{CastOptions, cast_with_options};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let name = path.display();
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Ok(FileRead::failed("unreadable_file", format!("{name}: {e}"))),
+    };
+    let reader = match ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.with_batch_size(BATCH_ROWS).build()) {
+        Ok(r) => r,
+        Err(e) => return Ok(FileRead::failed("unreadable_file", format!("{name}: not a readable Parquet file ({e})"))),
+    };
+    let schema = table.schema();
+    let mut out = FileRead::default();
+    let mut row = 0u64;
+    for batch in reader {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                out.file_error = Some(("unreadable_file".into(), format!("{name}: row {row}: {e}")));
+                break;
+            }
+        };
+        let file_cols: Vec<&str> = batch.schema_ref().fields().iter().map(|f| f.name().as_str()).collect();
+        let mismatch = file_cols.len() != schema.fields().len() || schema.fields().iter().any(|f| !file_cols.contains(&f.name().as_str()));
+        if mismatch {
+            for i in 0..batch.num_rows() {
+                let reason = format!("{name}: row {}: the columns {file_cols:?} do not match {table}'s", row + i as u64);
+                out.reject(row + i as u64, "schema_mismatch", reason, render_row(&batch, i));
+            }
+            row += batch.num_rows() as u64;
+            continue;
+        }
+        let mut keep = vec![true; batch.num_rows()];
+        let mut columns = Vec::with_capacity(schema.fields().len());
+        let mut reasons: Vec<Option<(String, String)>> = vec![None; batch.num_rows()];
+        for field in schema.fields() {
+            let source = batch.column_by_name(field.name()).expect("checked above");
+            let cast = match cast_with_options(source, field.data_type(), &CastOptions { safe: true, ..Default::default() }) {
+                Ok(c) => c,
+                Err(e) => {
+                    // The whole column cannot be cast: every row of the batch is rejected.
+                    let cast_null = arrow::array::new_null_array(field.data_type(), batch.num_rows());
+                    for (i, r) in reasons.iter_mut().enumerate() {
+                        keep[i] = false;
+                        r.get_or_insert(("invalid_type".to_string(), format!("column `{}`: {e}", field.name())));
+                    }
+                    columns.push(cast_null);
+                    continue;
+                }
+            };
+            for i in 0..batch.num_rows() {
+                let failed_cast = cast.is_null(i) && !source.is_null(i);
+                if failed_cast || (cast.is_null(i) && !field.is_nullable()) {
+                    keep[i] = false;
+                    let (code, why) = if failed_cast {
+                        ("invalid_value", format!("column `{}` cannot hold the value", field.name()))
+                    } else {
+                        ("null_required", format!("column `{}` is required but null", field.name()))
+                    };
+                    reasons[i].get_or_insert((code.to_string(), why));
+                }
+            }
+            columns.push(cast);
+        }
+        for (i, reason) in reasons.into_iter().enumerate() {
+            if let Some((code, why)) = reason {
+                out.reject(row + i as u64, &code, format!("{name}: row {}: {why}", row + i as u64), render_row(&batch, i));
+            }
+        }
+        let good = batch.num_rows() - keep.iter().filter(|k| !**k).count();
+        if good > 0 {
+            // Filter before assembling: the dropped rows may hold nulls a required column forbids.
+            let mask = BooleanArray::from(keep);
+            let typed = columns
+                .iter()
+                .map(|c| arrow::compute::filter(c.as_ref(), &mask))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|cols| RecordBatch::try_new(schema.clone(), cols));
+            match typed {
+                Ok(b) => {
+                    out.rows_read += good as u64;
+                    out.rows_loaded += good as u64;
+                    sink(b)?;
+                }
+                Err(e) => {
+                    out.file_error = Some(("unreadable_file".into(), format!("{name}: row {row}: {e}")));
+                    break;
+                }
+            }
+        }
+        row += batch.num_rows() as u64;
+    }
     Ok(out)
 }

@@ -50,7 +50,7 @@ fn generated_files_reject_exactly_the_hard_failures() {
         let rel = entry.strip_prefix(root).unwrap().to_string_lossy().to_string();
         let Some(table) = Table::ALL.into_iter().find(|t| {
             let raw = t.raw();
-            matches!(raw.format, RawFormat::Csv | RawFormat::Jsonl | RawFormat::Xlsx)
+            matches!(raw.format, RawFormat::Csv | RawFormat::Jsonl | RawFormat::Xlsx | RawFormat::Parquet)
                 && (match_path(&raw.path, &rel).is_some() || raw.increment_path.as_deref().is_some_and(|p| match_path(p, &rel).is_some()))
         }) else {
             continue;
@@ -62,7 +62,10 @@ fn generated_files_reject_exactly_the_hard_failures() {
         let loaded: usize = batches.iter().map(RecordBatch::num_rows).sum();
         assert_eq!(r.rows_loaded as usize, loaded);
         assert_eq!(r.rows_read, r.rows_loaded + r.rejects.len() as u64, "{rel}");
-        if table.raw().format != RawFormat::Xlsx {
+        if table.raw().format == RawFormat::Parquet {
+            let meta = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&entry).unwrap()).unwrap();
+            assert_eq!(r.rows_read as i64, parquet::file::reader::FileReader::metadata(&meta).file_metadata().num_rows(), "{rel}");
+        } else if table.raw().format != RawFormat::Xlsx {
             let text = std::fs::read(&entry).unwrap();
             let lines = text.iter().filter(|&&c| c == b'\n').count() as u64;
             let header = u64::from(table.raw().format == RawFormat::Csv);
@@ -173,4 +176,52 @@ fn bad_jsonl_and_xlsx_input() {
     let (code, message) = r.file_error.unwrap();
     assert_eq!(code, "unreadable_file");
     assert!(message.contains("rates.xlsx"));
+}
+
+#[test]
+fn parquet_sources_cast_by_name_and_reject_bad_rows() {
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A foreign file: columns in another order, ids as strings, one null key, one bad id.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("carrier", DataType::Utf8, true),
+        Field::new("shipment_id", DataType::Utf8, true),
+        Field::new("order_id", DataType::Int64, true),
+        Field::new("shipped_at", DataType::Utf8, true),
+        Field::new("delivered_at", DataType::Utf8, true),
+        Field::new("ship_cost", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(vec!["UPS", "DHL", "FedEx"])),
+            Arc::new(StringArray::from(vec![Some("10"), None, Some("x")])),
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringArray::from(vec!["2024-01-01T00:00:00", "2024-01-01T00:00:00", "2024-01-01T00:00:00"])),
+            Arc::new(StringArray::from(vec![None::<&str>, None, None])),
+            Arc::new(StringArray::from(vec!["1.50", "2.00", "3.00"])),
+        ],
+    )
+    .unwrap();
+    let path = d.join("ship.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let (r, b) = read(&path, Table::Shipments);
+    assert_eq!((r.rows_read, r.rows_loaded), (3, 1), "{:?}", r.rejects);
+    let codes: Vec<(u64, &str)> = r.rejects.iter().map(|x| (x.line, x.code.as_str())).collect();
+    assert_eq!(codes, vec![(1, "null_required"), (2, "invalid_value")]);
+    assert!(r.rejects[1].raw.contains("shipment_id=x"));
+    assert_eq!(b[0].schema().fields(), Table::Shipments.schema().fields());
+
+    // A truncated Parquet file is reported for the file, by name.
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = write(d, "cut.parquet", &bytes[..bytes.len() / 2]);
+    let (r, _) = read(&cut, Table::Shipments);
+    let (code, message) = r.file_error.unwrap();
+    assert_eq!(code, "unreadable_file");
+    assert!(message.contains("cut.parquet"));
 }
