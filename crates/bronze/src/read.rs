@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use arrow::array::{RecordBatch, StringBuilder};
+use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use medallion_schema::{RawFormat, Table};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -53,8 +53,30 @@ impl FileRead {
     }
 }
 
-/// Receives batches of good rows; its error aborts the read.
-pub type Sink<'a, E> = dyn FnMut(RecordBatch) -> Result<(), E> + 'a;
+/// Receives batches of good rows in the canonical schema, with each row's `src_row_hash`
+/// (hex of the first 16 bytes of the BLAKE3 hash of the row as read); its error aborts the read.
+pub type Sink<'a, E> = dyn FnMut(RecordBatch, ArrayRef) -> Result<(), E> + 'a;
+
+/// Builds the `src_row_hash` column without allocating per row.
+#[derive(Default)]
+pub struct RowHashes(StringBuilder);
+
+impl RowHashes {
+    pub fn push(&mut self, raw: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let hash = blake3::hash(raw);
+        let mut hex = [0u8; 32];
+        for (i, b) in hash.as_bytes()[..16].iter().enumerate() {
+            hex[2 * i] = HEX[(b >> 4) as usize];
+            hex[2 * i + 1] = HEX[(b & 15) as usize];
+        }
+        self.0.append_value(std::str::from_utf8(&hex).expect("hex is ascii"));
+    }
+
+    pub fn finish(&mut self) -> ArrayRef {
+        std::sync::Arc::new(self.0.finish())
+    }
+}
 
 /// Reads `path` as a raw file of `table`, in the table's format.
 pub fn read_file<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<FileRead, E> {
@@ -75,10 +97,10 @@ fn open(path: &Path) -> Result<BufReader<File>, FileRead> {
         .map_err(|e| FileRead::failed("unreadable_file", format!("{}: {e}", path.display())))
 }
 
-fn flush<E>(caster: &mut RowCaster, out: &mut FileRead, sink: &mut Sink<'_, E>) -> Result<(), E> {
+fn flush<E>(caster: &mut RowCaster, hashes: &mut RowHashes, out: &mut FileRead, sink: &mut Sink<'_, E>) -> Result<(), E> {
     if caster.rows() > 0 {
         out.rows_loaded += caster.rows() as u64;
-        sink(caster.finish())?;
+        sink(caster.finish(), hashes.finish())?;
     }
     Ok(())
 }
@@ -113,6 +135,7 @@ pub fn read_csv<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<
         _ => None,
     };
     let mut caster = RowCaster::new(table.schema());
+    let mut hashes = RowHashes::default();
     loop {
         let res = match reader.read(&mut rec) {
             Ok(None) => break,
@@ -141,17 +164,20 @@ pub fn read_csv<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result<
         }
         let order = order.as_deref().unwrap_or_default();
         match caster.push_by(|i| rec.field(order[i])) {
-            Ok(()) => out.rows_read += 1,
+            Ok(()) => {
+                out.rows_read += 1;
+                hashes.push(&rec.raw);
+            }
             Err(e) => {
                 let reason = format!("{name}:{line}: {e}");
                 out.reject(line, e.code, reason, rec.raw_text());
             }
         }
         if caster.rows() >= BATCH_ROWS {
-            flush(&mut caster, &mut out, sink)?;
+            flush(&mut caster, &mut hashes, &mut out, sink)?;
         }
     }
-    flush(&mut caster, &mut out, sink)?;
+    flush(&mut caster, &mut hashes, &mut out, sink)?;
     Ok(out)
 }
 
@@ -196,6 +222,7 @@ pub fn read_jsonl<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Resul
     let name = path.display();
     let mut out = FileRead::default();
     let mut json = StringBuilder::new();
+    let mut hashes = RowHashes::default();
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut batch_rows = 0usize;
@@ -239,6 +266,7 @@ pub fn read_jsonl<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Resul
                 }
                 None => {
                     json.append_value(text);
+                    hashes.push(text.as_bytes());
                     out.rows_read += 1;
                     batch_rows += 1;
                 }
@@ -247,12 +275,15 @@ pub fn read_jsonl<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Resul
         if batch_rows >= BATCH_ROWS {
             out.rows_loaded += batch_rows as u64;
             batch_rows = 0;
-            sink(RecordBatch::try_new(schema.clone(), vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"))?;
+            sink(
+                RecordBatch::try_new(schema.clone(), vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"),
+                hashes.finish(),
+            )?;
         }
     }
     if batch_rows > 0 {
         out.rows_loaded += batch_rows as u64;
-        sink(RecordBatch::try_new(schema, vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"))?;
+        sink(RecordBatch::try_new(schema, vec![std::sync::Arc::new(json.finish())]).expect("one utf8 column"), hashes.finish())?;
     }
     Ok(out)
 }
@@ -298,6 +329,7 @@ pub fn read_xlsx<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result
     let order: Option<Vec<usize>> = canonical.iter().map(|c| header.iter().position(|h| h == c)).collect();
     let mut out = FileRead::default();
     let mut caster = RowCaster::new(table.schema());
+    let mut hashes = RowHashes::default();
     for (i, row) in rows.enumerate() {
         let line = i as u64 + 2;
         if row.iter().all(|c| matches!(c, Data::Empty)) {
@@ -316,14 +348,17 @@ pub fn read_xlsx<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Result
         let cells: Vec<String> = order.iter().map(|&c| row.get(c).map(text).unwrap_or_default()).collect();
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         match caster.push(&refs) {
-            Ok(()) => out.rows_read += 1,
+            Ok(()) => {
+                out.rows_read += 1;
+                hashes.push(refs.join(",").as_bytes());
+            }
             Err(e) => out.reject(line, e.code, format!("{name}:{line}: {e}"), refs.join(",")),
         }
         if caster.rows() >= BATCH_ROWS {
-            flush(&mut caster, &mut out, sink)?;
+            flush(&mut caster, &mut hashes, &mut out, sink)?;
         }
     }
-    flush(&mut caster, &mut out, sink)?;
+    flush(&mut caster, &mut hashes, &mut out, sink)?;
     Ok(out)
 }
 
@@ -427,11 +462,11 @@ pub fn read_parquet<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Res
                 .map(|c| arrow::compute::filter(c.as_ref(), &mask))
                 .collect::<Result<Vec<_>, _>>()
                 .and_then(|cols| RecordBatch::try_new(schema.clone(), cols));
-            match typed {
-                Ok(b) => {
+            match typed.and_then(|b| row_hashes(&b).map(|h| (b, h))) {
+                Ok((b, h)) => {
                     out.rows_read += good as u64;
                     out.rows_loaded += good as u64;
-                    sink(b)?;
+                    sink(b, h)?;
                 }
                 Err(e) => {
                     out.file_error = Some(("unreadable_file".into(), format!("{name}: row {row}: {e}")));
@@ -442,4 +477,16 @@ pub fn read_parquet<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Res
         row += batch.num_rows() as u64;
     }
     Ok(out)
+}
+
+/// Hashes each row of a typed batch through Arrow's row format (a stable byte encoding).
+fn row_hashes(batch: &RecordBatch) -> Result<ArrayRef, arrow::error::ArrowError> {
+    use arrow::row::{RowConverter, SortField};
+    let converter = RowConverter::new(batch.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
+    let rows = converter.convert_columns(batch.columns())?;
+    let mut hashes = RowHashes::default();
+    for row in rows.iter() {
+        hashes.push(row.as_ref());
+    }
+    Ok(hashes.finish())
 }

@@ -12,7 +12,8 @@ use medallion_schema::{RawFormat, Table, match_path};
 
 fn read(path: &Path, table: Table) -> (FileRead, Vec<RecordBatch>) {
     let mut batches = Vec::new();
-    let r = read_file::<()>(path, table, &mut |b| {
+    let r = read_file::<()>(path, table, &mut |b, hashes| {
+        assert_eq!(hashes.len(), b.num_rows(), "one row hash per row");
         batches.push(b);
         Ok(())
     })
