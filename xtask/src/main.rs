@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  pipeline [--scale S] [--seed N]   generate the raw sources (release build) into data_raw/
+  pipeline [--scale S] [--seed N]   gen → bronze (release build): data_raw/, lake/, duckdb/
   test                              fmt check, clippy, and the whole test suite
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   sample                            rewrite data_raw/samples/ (after an intended output change)
@@ -99,7 +99,7 @@ fn cargo(args: &[&str]) -> Result<Command> {
     let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(workspace_root()).args(args);
     if bundled() {
-        cmd.args(["--features", "medallion-gen/duckdb-bundled"]);
+        cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled"]);
     } else {
         let dir = ensure_libduckdb()?;
         cmd.env("DUCKDB_LIB_DIR", &dir);
@@ -135,8 +135,19 @@ fn pipeline(args: &[String]) -> Result<()> {
     let scale = flag(args, "--scale").unwrap_or("1");
     let seed = flag(args, "--seed").unwrap_or("42");
     timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
-    let out = workspace_root().join("data_raw");
-    timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&out)))
+    let root = workspace_root();
+    let raw = root.join("data_raw");
+    timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw)))?;
+    timed("bronze", || {
+        run(command_with_env(release_binary())?
+            .arg("bronze")
+            .arg("--raw")
+            .arg(&raw)
+            .arg("--lake")
+            .arg(root.join("lake"))
+            .arg("--manifest")
+            .arg(root.join("duckdb").join("warehouse.duckdb")))
+    })
 }
 
 /// The release binary with the library path set, for running outside cargo.
@@ -170,7 +181,8 @@ fn test(_args: &[String]) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("gen") => bench_gen(&args[1..]),
-        _ => Err("usage: cargo xtask bench gen [--scales 1,3]".into()),
+        Some("bronze") => bench_bronze(&args[1..]),
+        _ => Err("usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1]".into()),
     }
 }
 
@@ -223,4 +235,61 @@ fn totals(summary: &str) -> (u64, f64) {
             Some((f.get(1)?.parse().ok()?, f.get(3)?.parse().ok()?))
         })
         .unwrap_or((0, 0.0))
+}
+
+/// Bronze at one scale: wall time, peak RSS and per-table throughput, with DuckDB's own
+/// CSV→Parquet time on the largest CSV table as a yardstick.
+fn bench_bronze(args: &[String]) -> Result<()> {
+    let scale = flag(args, "--scale").unwrap_or("1");
+    timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
+    let dir = target_dir().join("bench-bronze");
+    let _ = std::fs::remove_dir_all(&dir);
+    let raw = dir.join("raw");
+    let out = command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("gen failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let t = Instant::now();
+    let out = command_with_env(release_binary())?
+        .arg("bronze")
+        .arg("--raw")
+        .arg(&raw)
+        .arg("--lake")
+        .arg(dir.join("lake"))
+        .arg("--manifest")
+        .arg(dir.join("warehouse.duckdb"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let wall = t.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        return Err(format!("bronze failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    println!("\n## medallion bronze --scale {scale} (release)\n");
+    println!("| table | files | rows read | rows/s (busy) | MB/s (busy) |");
+    println!("|---|---:|---:|---:|---:|");
+    for line in stdout.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() == 7 && f[1].parse::<u64>().is_ok() {
+            let (rows, mb, secs): (f64, f64, f64) = (f[2].parse().unwrap_or(0.0), f[5].parse().unwrap_or(0.0), f[6].parse().unwrap_or(0.0));
+            println!("| {} | {} | {} | {:.0} | {:.1} |", f[0], f[1], f[2], rows / secs.max(1e-9), mb / secs.max(1e-9));
+        }
+    }
+    let summary = stdout.lines().last().unwrap_or_default();
+    println!("\nwall {wall:.2} s — {summary}");
+    // Yardstick: DuckDB's own CSV → Parquet on the largest CSV table (orders_lines).
+    let glob = raw.join("orders_lines").join("*").join("*.csv");
+    let sql = format!(
+        "copy (select * from read_csv('{}', header = true)) to '{}' (format parquet, compression zstd)",
+        glob.display(),
+        dir.join("duckdb_orders_lines.parquet").display()
+    );
+    let t = Instant::now();
+    let out = command_with_env(release_binary())?.args(["sql", &sql]).output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        println!("DuckDB CSV→Parquet, orders_lines: {:.2} s", t.elapsed().as_secs_f64());
+    } else {
+        println!("DuckDB yardstick not run: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(())
 }

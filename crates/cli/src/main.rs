@@ -22,6 +22,31 @@ struct Cli {
 enum Command {
     /// Generate the eleven raw sources (deterministic for a seed, anomalies logged).
     Gen(GenArgs),
+    /// Load the raw sources into Bronze (Parquet + Delta), rejects kept, every file in the manifest.
+    Bronze(BronzeArgs),
+    /// Run SQL on the warehouse (or in memory) with the embedded DuckDB and print the rows.
+    Sql {
+        /// DuckDB database file; in memory when absent.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        query: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct BronzeArgs {
+    /// Raw sources folder.
+    #[arg(long, default_value = "data_raw")]
+    raw: PathBuf,
+    /// Lake folder (bronze/, _rejects/).
+    #[arg(long, default_value = "lake")]
+    lake: PathBuf,
+    /// DuckDB warehouse file holding the manifest and the bronze.* views.
+    #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+    manifest: PathBuf,
+    /// Validate and report what would be loaded and rejected; write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(clap::Args)]
@@ -135,10 +160,70 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+fn run_bronze(args: BronzeArgs) -> Result<(), String> {
+    if !args.raw.is_dir() {
+        return Err(format!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display()));
+    }
+    let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run };
+    let report = medallion_bronze::run(&cfg).map_err(|e| e.to_string())?;
+    // Per table: files, rows read / loaded / rejected, MB.
+    let mut tables: BTreeMap<&str, (u64, u64, u64, u64, u64, f64)> = BTreeMap::new();
+    for r in &report.loaded {
+        let t = tables.entry(r.table_name.as_str()).or_default();
+        t.0 += 1;
+        t.1 += r.rows_read;
+        t.2 += r.rows_loaded;
+        t.3 += r.rows_rejected;
+        t.4 += r.bytes;
+        t.5 += r.seconds;
+    }
+    println!("{:<16} {:>6} {:>12} {:>12} {:>9} {:>9} {:>8}", "table", "files", "rows read", "loaded", "rejected", "MB", "busy s");
+    for (t, (files, read, loaded, rejected, bytes, secs)) in &tables {
+        println!("{t:<16} {files:>6} {read:>12} {loaded:>12} {rejected:>9} {:>9.1} {secs:>8.2}", *bytes as f64 / 1e6);
+    }
+    let failed: Vec<&str> = report.loaded.iter().filter(|r| r.status == "failed").map(|r| r.message.as_str()).collect();
+    for f in &failed {
+        println!("failed: {f}");
+    }
+    for c in &report.changed {
+        println!("changed since loaded, not reloaded: {c}");
+    }
+    for u in &report.unrecognised {
+        println!("not a raw file of any table: {u}");
+    }
+    println!(
+        "{} files {}, {} already loaded, {} changed, {} recovered from an interrupted run, {:.2} s{}",
+        report.loaded.len(),
+        if cfg.dry_run { "would load (dry run, nothing written)" } else { "loaded" },
+        report.skipped,
+        report.changed.len(),
+        report.recovered,
+        report.seconds,
+        peak_rss_mb().map(|m| format!(", peak RSS {m:.0} MB")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn run_sql(db: Option<PathBuf>, query: &str) -> Result<(), String> {
+    let conn = match &db {
+        Some(path) => duckdb::Connection::open(path),
+        None => duckdb::Connection::open_in_memory(),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut stmt = conn.prepare(query).map_err(|e| e.to_string())?;
+    let batches: Vec<duckdb::arrow::record_batch::RecordBatch> = stmt.query_arrow([]).map_err(|e| e.to_string())?.collect();
+    if !batches.is_empty() {
+        println!("{}", duckdb::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?);
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(args) => run_gen(args).map(|_| ()),
+        Command::Bronze(args) => run_bronze(args),
+        Command::Sql { db, query } => run_sql(db, &query),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

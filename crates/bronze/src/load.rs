@@ -1,0 +1,465 @@
+//! A Bronze run: discover raw files, skip what the manifest has, load the rest in batches (one
+//! batch = the new files of one table partition) and commit each batch in a fixed order:
+//! journal → Parquet data + rejects (atomic renames) → Delta commit (tagged with the batch id as
+//! an application transaction) → manifest rows → journal removed. A run killed anywhere is
+//! finished by the next run from the journal, so nothing is lost or loaded twice.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use deltalake::DeltaTable;
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
+use medallion_schema::{RawFormat, Table, match_path};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::BronzeError;
+use crate::manifest::{Manifest, ManifestRow};
+use crate::read::{FileRead, read_file};
+
+/// Where a Bronze run reads and writes.
+#[derive(Debug, Clone)]
+pub struct BronzeConfig {
+    pub raw: PathBuf,
+    pub lake: PathBuf,
+    pub manifest: PathBuf,
+    pub dry_run: bool,
+}
+
+/// A raw file found under `raw/`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceFile {
+    pub table: String,
+    /// Relative to the raw folder, `/`-separated.
+    pub rel: String,
+    pub content_hash: String,
+    pub bytes: u64,
+    /// Bronze partition value (e.g. `2024-01` of `order_month`), empty for unpartitioned tables.
+    pub partition: String,
+}
+
+/// Bronze partitioning: monthly for daily feeds (daily partitions would be thousands of tiny
+/// files), by month for sensors; see docs/decisions.md.
+pub fn partition_column(table: Table) -> Option<&'static str> {
+    match table {
+        Table::OrdersHeader | Table::OrdersLines => Some("order_month"),
+        Table::Events => Some("event_month"),
+        Table::Sensors => Some("sensor_month"),
+        _ => None,
+    }
+}
+
+/// The table a raw path belongs to and its Bronze partition value.
+pub fn classify(rel: &str) -> Option<(Table, String)> {
+    for table in Table::ALL {
+        let raw = table.raw();
+        if raw.format == RawFormat::Delta {
+            continue;
+        }
+        let vars = match_path(&raw.path, rel).or_else(|| raw.increment_path.as_deref().and_then(|p| match_path(p, rel)));
+        if let Some(vars) = vars {
+            let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+            let partition = match partition_column(table) {
+                None => String::new(),
+                Some(_) => get("month").or_else(|| get("date").map(|d| &d[..d.len().min(7)])).unwrap_or_default().to_string(),
+            };
+            return Some((table, partition));
+        }
+    }
+    None
+}
+
+/// Every raw file, in path order. Folders starting with `_` or `.` (the ground truth, hidden
+/// files), temporary files and Delta tables are not raw files.
+pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeError> {
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    let mut stack = vec![raw.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).map_err(|e| BronzeError::io(&dir, e))? {
+            let path = entry.map_err(|e| BronzeError::io(&dir, e))?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            if name.starts_with('_') || name.starts_with('.') || name.ends_with(".tmp") {
+                continue;
+            }
+            let rel = path.strip_prefix(raw).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            if path.is_dir() {
+                if !path.join("_delta_log").exists() {
+                    stack.push(path);
+                }
+                continue;
+            }
+            match classify(&rel) {
+                Some((table, partition)) => {
+                    let (content_hash, bytes) = hash_file(&path)?;
+                    found.push(SourceFile { table: table.name().to_string(), rel, content_hash, bytes, partition });
+                }
+                None => unknown.push(rel),
+            }
+        }
+    }
+    found.sort();
+    unknown.sort();
+    Ok((found, unknown))
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
+    let mut hasher = blake3::Hasher::new();
+    let bytes =
+        hasher.update_reader(fs::File::open(path).map_err(|e| BronzeError::io(path, e))?).map_err(|e| BronzeError::io(path, e))?.count();
+    Ok((hasher.finalize().to_hex()[..32].to_string(), bytes))
+}
+
+/// The new files of one table partition, loaded and committed together.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Batch {
+    pub id: String,
+    pub table: String,
+    pub partition: String,
+    pub files: Vec<SourceFile>,
+    /// The batch's `ingestion_ts`, fixed when it is journalled so a replay writes the same rows.
+    pub ingestion_us: i64,
+}
+
+impl Batch {
+    fn new(table: &str, partition: &str, files: Vec<SourceFile>) -> Self {
+        let mut h = blake3::Hasher::new();
+        h.update(table.as_bytes());
+        for f in &files {
+            h.update(f.rel.as_bytes());
+            h.update(f.content_hash.as_bytes());
+        }
+        let ingestion_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+        Batch { id: h.finalize().to_hex()[..16].to_string(), table: table.into(), partition: partition.into(), files, ingestion_us }
+    }
+
+    fn table(&self) -> Table {
+        self.table.parse().expect("batches are made from known tables")
+    }
+}
+
+/// The Bronze schema of a table: canonical columns (timestamps as UTC instants), then the
+/// audit columns. The partition column is not stored in data files (Hive-style folders).
+pub fn bronze_schema(table: Table) -> SchemaRef {
+    let mut fields: Vec<Field> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(unit, None) => Field::new(f.name(), DataType::Timestamp(*unit, Some("UTC".into())), f.is_nullable()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
+    fields.push(Field::new("src_filename", DataType::Utf8, false));
+    fields.push(Field::new("src_row_hash", DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn with_partition(schema: &SchemaRef, column: &str) -> SchemaRef {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(column, DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn rejects_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("src_filename", DataType::Utf8, false),
+        Field::new("src_line", DataType::Int64, false),
+        Field::new("reason_code", DataType::Utf8, false),
+        Field::new("reason", DataType::Utf8, false),
+        Field::new("raw_text", DataType::Utf8, false),
+        Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+    ]))
+}
+
+/// Adds the audit columns to a batch of canonical rows.
+fn audit(batch: RecordBatch, hashes: ArrayRef, table: Table, src: &str, ingestion_us: i64) -> Result<RecordBatch, BronzeError> {
+    let schema = bronze_schema(table);
+    let n = batch.num_rows();
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (col, field) in batch.columns().iter().zip(schema.fields()) {
+        cols.push(if col.data_type() == field.data_type() { col.clone() } else { arrow::compute::cast(col, field.data_type())? });
+    }
+    cols.push(Arc::new(TimestampMicrosecondArray::from(vec![ingestion_us; n]).with_timezone("UTC")));
+    cols.push(Arc::new(StringArray::from(vec![src; n])));
+    cols.push(hashes);
+    Ok(RecordBatch::try_new(schema, cols)?)
+}
+
+/// What happened to each file of a run.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub loaded: Vec<ManifestRow>,
+    /// Files already in the manifest with the same content.
+    pub skipped: usize,
+    /// Files in the manifest whose content has changed since: reported, never loaded twice.
+    pub changed: Vec<String>,
+    /// Files under raw/ that belong to no table.
+    pub unrecognised: Vec<String>,
+    /// Batches finished from a previous, interrupted run.
+    pub recovered: usize,
+    pub seconds: f64,
+}
+
+/// Test hook: fail on purpose at a named step, as a crash would (`MEDALLION_BRONZE_FAIL_AT`).
+fn crash_point(step: &str) -> Result<(), BronzeError> {
+    match std::env::var("MEDALLION_BRONZE_FAIL_AT") {
+        Ok(s) if s == step => Err(BronzeError::Injected(step.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Runs Bronze over `cfg.raw`.
+pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
+    let started = Instant::now();
+    let (files, unrecognised) = discover(&cfg.raw)?;
+    if cfg.dry_run {
+        return dry_run(cfg, files, unrecognised);
+    }
+    fs::create_dir_all(&cfg.lake).map_err(|e| BronzeError::io(&cfg.lake, e))?;
+    let _lock = crate::lock::Lock::acquire(&cfg.lake.join("_bronze.lock"))?;
+    let manifest = Manifest::open(&cfg.manifest)?;
+    let mut report = RunReport { unrecognised, ..Default::default() };
+
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| BronzeError::io(&cfg.lake, e))?;
+    // First finish what an interrupted run left in the journal.
+    let journal = cfg.lake.join("_bronze_journal");
+    for batch in read_journal(&journal)? {
+        report.recovered += 1;
+        commit_batch(cfg, &manifest, &rt, &batch, &mut report)?;
+    }
+
+    let known = manifest.known_files()?;
+    let mut pending: BTreeMap<(String, String), Vec<SourceFile>> = BTreeMap::new();
+    for f in files {
+        match known.get(&f.rel) {
+            Some(hash) if *hash == f.content_hash => report.skipped += 1,
+            Some(_) => report.changed.push(f.rel),
+            None => pending.entry((f.table.clone(), f.partition.clone())).or_default().push(f),
+        }
+    }
+    for ((table, partition), files) in pending {
+        let batch = Batch::new(&table, &partition, files);
+        write_journal(&journal, &batch)?;
+        commit_batch(cfg, &manifest, &rt, &batch, &mut report)?;
+    }
+    manifest.register_views(&cfg.lake)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn dry_run(cfg: &BronzeConfig, files: Vec<SourceFile>, unrecognised: Vec<String>) -> Result<RunReport, BronzeError> {
+    let known = if cfg.manifest.exists() { Manifest::open_read_only(&cfg.manifest)?.known_files()? } else { Default::default() };
+    let mut report = RunReport { unrecognised, ..Default::default() };
+    for f in files {
+        match known.get(&f.rel) {
+            Some(hash) if *hash == f.content_hash => report.skipped += 1,
+            Some(_) => report.changed.push(f.rel),
+            None => {
+                let table: Table = f.table.parse()?;
+                let started = Instant::now();
+                let read = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |_, _| Ok(()))?;
+                report.loaded.push(ManifestRow::new(&f, &read, "would_load", "dry-run", started.elapsed().as_secs_f64()));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn write_journal(dir: &Path, batch: &Batch) -> Result<(), BronzeError> {
+    fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
+    let path = dir.join(format!("{}.json", batch.id));
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_vec_pretty(batch).expect("plain struct")).map_err(|e| BronzeError::io(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| BronzeError::io(&path, e))
+}
+
+fn read_journal(dir: &Path) -> Result<Vec<Batch>, BronzeError> {
+    let Ok(entries) = fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for e in entries {
+        let path = e.map_err(|e| BronzeError::io(dir, e))?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let text = fs::read(&path).map_err(|e| BronzeError::io(&path, e))?;
+            out.push(serde_json::from_slice(&text).map_err(|e| BronzeError::Corrupt(format!("{}: {e}", path.display())))?);
+        }
+    }
+    out.sort_by(|a: &Batch, b: &Batch| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, BronzeError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    let file = fs::File::create(&tmp).map_err(|e| BronzeError::io(&tmp, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .build();
+    let mut w = ArrowWriter::try_new(file, schema, Some(props))?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    fs::rename(&tmp, path).map_err(|e| BronzeError::io(path, e))?;
+    Ok(fs::metadata(path).map_err(|e| BronzeError::io(path, e))?.len())
+}
+
+fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
+    fs::create_dir_all(path).map_err(|e| BronzeError::io(path, e))?;
+    let abs = fs::canonicalize(path).map_err(|e| BronzeError::io(path, e))?;
+    url::Url::from_directory_path(&abs).map_err(|_| BronzeError::Corrupt(format!("not a usable path: {}", abs.display())))
+}
+
+/// Loads one batch and commits it; every step is idempotent, so a journal replay is safe.
+fn commit_batch(
+    cfg: &BronzeConfig,
+    manifest: &Manifest,
+    rt: &tokio::runtime::Runtime,
+    batch: &Batch,
+    report: &mut RunReport,
+) -> Result<(), BronzeError> {
+    let table = batch.table();
+    let ingestion_us = batch.ingestion_us;
+    let mut data: Vec<RecordBatch> = Vec::new();
+    let mut rejects = RejectColumns::default();
+    let mut rows = Vec::new();
+    for f in &batch.files {
+        let started = Instant::now();
+        let read: FileRead = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |b, hashes| {
+            data.push(audit(b, hashes, table, &f.rel, ingestion_us)?);
+            Ok(())
+        })?;
+        for r in &read.rejects {
+            rejects.push(&f.rel, r.line, &r.code, &r.reason, &r.raw, ingestion_us);
+        }
+        let status = match (&read.file_error, read.rows_loaded) {
+            (Some(_), _) => "failed",
+            (None, _) if !read.rejects.is_empty() => "loaded_with_rejects",
+            _ => "loaded",
+        };
+        let message = read.file_error.as_ref().map(|(c, m)| format!("{c}: {m}")).unwrap_or_default();
+        rows.push(ManifestRow::new(f, &read, status, &message, started.elapsed().as_secs_f64()));
+    }
+    let schema = bronze_schema(table);
+    let part_dir = match partition_column(table) {
+        Some(col) => format!("{col}={}/", batch.partition),
+        None => String::new(),
+    };
+    let loaded: usize = data.iter().map(RecordBatch::num_rows).sum();
+    if loaded > 0 {
+        let path = cfg.lake.join(format!("bronze/parquet/{table}/{part_dir}part-{}.parquet", batch.id));
+        write_parquet(&path, schema.clone(), &data)?;
+    }
+    if rejects.len() > 0 {
+        let path = cfg.lake.join(format!("_rejects/{table}/rejects-{}.parquet", batch.id));
+        write_parquet(&path, rejects_schema(), &[rejects.finish()?])?;
+    }
+    crash_point("after_parquet")?;
+    if loaded > 0 {
+        rt.block_on(delta_append(cfg, table, batch, schema, data))?;
+    }
+    crash_point("after_delta")?;
+    manifest.record(&batch.id, &rows)?;
+    crash_point("after_manifest")?;
+    let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
+    let _ = fs::remove_file(journal);
+    report.loaded.extend(rows);
+    Ok(())
+}
+
+async fn delta_append(
+    cfg: &BronzeConfig,
+    table: Table,
+    batch: &Batch,
+    schema: SchemaRef,
+    data: Vec<RecordBatch>,
+) -> Result<(), BronzeError> {
+    let url = table_url(&cfg.lake.join(format!("bronze/delta/{table}")))?;
+    let delta = DeltaTable::try_from_url(url).await?;
+    let app_id = format!("medallion-bronze-{}", batch.id);
+    if delta.version().is_some() {
+        let done = delta.snapshot()?.transaction_version(delta.log_store().as_ref(), &app_id).await?;
+        if done.is_some() {
+            return Ok(()); // committed before an interruption
+        }
+    }
+    let (schema, data) = match partition_column(table) {
+        None => (schema, data),
+        Some(col) => {
+            let with = with_partition(&schema, col);
+            let data = data
+                .into_iter()
+                .map(|b| {
+                    let mut cols = b.columns().to_vec();
+                    cols.push(Arc::new(StringArray::from(vec![batch.partition.as_str(); b.num_rows()])));
+                    RecordBatch::try_new(with.clone(), cols)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (with, data)
+        }
+    };
+    let _ = schema;
+    let mut write = delta
+        .write(data)
+        .with_save_mode(SaveMode::Append)
+        .with_commit_properties(CommitProperties::default().with_application_transaction(Transaction::new(&app_id, 1)));
+    if let Some(col) = partition_column(table) {
+        write = write.with_partition_columns(vec![col.to_string()]);
+    }
+    write.await?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct RejectColumns {
+    file: StringBuilder,
+    line: Int64Builder,
+    code: StringBuilder,
+    reason: StringBuilder,
+    raw: StringBuilder,
+    ts: Vec<i64>,
+}
+
+impl RejectColumns {
+    fn push(&mut self, file: &str, line: u64, code: &str, reason: &str, raw: &str, ts: i64) {
+        self.file.append_value(file);
+        self.line.append_value(line as i64);
+        self.code.append_value(code);
+        self.reason.append_value(reason);
+        self.raw.append_value(raw);
+        self.ts.push(ts);
+    }
+
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch, BronzeError> {
+        let ts = TimestampMicrosecondArray::from(std::mem::take(&mut self.ts)).with_timezone("UTC");
+        Ok(RecordBatch::try_new(
+            rejects_schema(),
+            vec![
+                Arc::new(self.file.finish()),
+                Arc::new(self.line.finish()),
+                Arc::new(self.code.finish()),
+                Arc::new(self.reason.finish()),
+                Arc::new(self.raw.finish()),
+                Arc::new(ts),
+            ],
+        )?)
+    }
+}

@@ -1,0 +1,163 @@
+//! The manifest `manifest_processed_files` in the DuckDB warehouse: one row per raw file with its
+//! content hash, status and row accounting. It is the last commit point of a batch.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use duckdb::{AccessMode, Config, Connection, params};
+use medallion_schema::Table;
+
+use crate::BronzeError;
+use crate::load::SourceFile;
+use crate::read::FileRead;
+
+/// One file's line in the manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestRow {
+    pub src_path: String,
+    pub table_name: String,
+    pub content_hash: String,
+    pub status: String,
+    pub rows_read: u64,
+    pub rows_loaded: u64,
+    pub rows_rejected: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub message: String,
+}
+
+impl ManifestRow {
+    pub fn new(f: &SourceFile, read: &FileRead, status: &str, message: &str, seconds: f64) -> Self {
+        ManifestRow {
+            src_path: f.rel.clone(),
+            table_name: f.table.clone(),
+            content_hash: f.content_hash.clone(),
+            status: status.to_string(),
+            rows_read: read.rows_read,
+            rows_loaded: read.rows_loaded,
+            rows_rejected: read.rejects.len() as u64,
+            bytes: f.bytes,
+            seconds,
+            message: message.to_string(),
+        }
+    }
+}
+
+pub struct Manifest {
+    conn: Mutex<Connection>,
+}
+
+const DDL: &str = "
+create table if not exists manifest_processed_files (
+    src_path varchar primary key,
+    table_name varchar not null,
+    content_hash varchar not null,
+    status varchar not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_rejected bigint not null,
+    bytes bigint not null,
+    seconds double not null,
+    batch_id varchar not null,
+    processed_at timestamp not null,
+    message varchar
+)";
+
+impl Manifest {
+    pub fn open(path: &Path) -> Result<Self, BronzeError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.execute_batch(DDL)?;
+        Ok(Manifest { conn: Mutex::new(conn) })
+    }
+
+    pub fn open_read_only(path: &Path) -> Result<Self, BronzeError> {
+        let conn = Connection::open_with_flags(path, Config::default().access_mode(AccessMode::ReadOnly)?)?;
+        Ok(Manifest { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Files already processed: path → content hash. Failed files are left out, so they are
+    /// tried again (and replaced) when their content changes.
+    pub fn known_files(&self) -> Result<HashMap<String, String>, BronzeError> {
+        let conn = self.conn();
+        let exists: i64 =
+            conn.query_row("select count(*) from information_schema.tables where table_name = 'manifest_processed_files'", [], |r| {
+                r.get(0)
+            })?;
+        if exists == 0 {
+            return Ok(HashMap::new());
+        }
+        let mut stmt = conn.prepare("select src_path, content_hash, status from manifest_processed_files")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (path, hash, status) = row?;
+            if status != "failed" {
+                out.insert(path, hash);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a batch's files in one transaction.
+    pub fn record(&self, batch_id: &str, rows: &[ManifestRow]) -> Result<(), BronzeError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+        {
+            let mut stmt =
+                tx.prepare("insert or replace into manifest_processed_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?), ?)")?;
+            for r in rows {
+                stmt.execute(params![
+                    r.src_path,
+                    r.table_name,
+                    r.content_hash,
+                    r.status,
+                    r.rows_read as i64,
+                    r.rows_loaded as i64,
+                    r.rows_rejected as i64,
+                    r.bytes as i64,
+                    r.seconds,
+                    batch_id,
+                    now_us,
+                    r.message
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Views `bronze.<table>` (and `bronze.rejects`) over the Bronze Parquet files, so dbt
+    /// sources read them by name.
+    pub fn register_views(&self, lake: &Path) -> Result<(), BronzeError> {
+        let lake = std::fs::canonicalize(lake).map_err(|e| BronzeError::io(lake, e))?;
+        let conn = self.conn();
+        conn.execute_batch("create schema if not exists bronze")?;
+        for table in Table::ALL {
+            let dir = lake.join(format!("bronze/parquet/{table}"));
+            if dir.exists() {
+                let glob = dir.join("**").join("*.parquet");
+                conn.execute_batch(&format!(
+                    "create or replace view bronze.{table} as select * from read_parquet('{}', hive_partitioning = true, union_by_name = true)",
+                    glob.display()
+                ))?;
+            }
+        }
+        let rejects = lake.join("_rejects");
+        if rejects.exists() {
+            conn.execute_batch(&format!(
+                "create or replace view bronze.rejects as select * from read_parquet('{}', hive_partitioning = false, filename = false)",
+                rejects.join("*").join("*.parquet").display()
+            ))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,249 @@
+//! Whole Bronze runs on generated data: accounting in the manifest, Parquet = Delta, audit
+//! columns, reruns, increments with a late file, crash recovery at every commit step, the lock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use arrow::array::{Array, RecordBatch, StringArray};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use medallion_bronze::{BronzeConfig, run};
+use medallion_gen::{GenConfig, NoProgress};
+use medallion_schema::Table;
+
+/// The crash hook is a process-wide variable: tests that run Bronze take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn generate(raw: &Path, start: &str, days: u32, increment: bool) {
+    let mut cfg = GenConfig::new(raw);
+    cfg.scale = 0.01;
+    cfg.start = medallion_gen::text::parse_date(start).unwrap();
+    cfg.days = days;
+    cfg.increment = increment;
+    cfg.late_file = increment;
+    medallion_gen::generate(&cfg, &NoProgress).unwrap();
+}
+
+fn config(root: &Path, raw: &Path) -> BronzeConfig {
+    BronzeConfig { raw: raw.to_path_buf(), lake: root.join("lake"), manifest: root.join("warehouse.duckdb"), dry_run: false }
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(parquet_files(&p));
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.collect::<Result<_, _>>().unwrap()
+}
+
+/// Rows rendered as text (all columns but the partition column), sorted: a multiset.
+fn rows_of(batches: &[RecordBatch], skip: Option<&str>) -> Vec<String> {
+    let opts = FormatOptions::default().with_null("∅");
+    let mut out = Vec::new();
+    for b in batches {
+        let cols: Vec<(usize, ArrayFormatter)> = b
+            .schema()
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| Some(f.name().as_str()) != skip)
+            .map(|(i, _)| (i, ArrayFormatter::try_new(b.column(i).as_ref(), &opts).unwrap()))
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(cols.iter().map(|(_, f)| f.value(r).to_string()).collect::<Vec<_>>().join("|"));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn bronze_parquet_rows(lake: &Path, table: Table) -> Vec<String> {
+    let batches: Vec<RecordBatch> =
+        parquet_files(&lake.join(format!("bronze/parquet/{table}"))).iter().flat_map(|p| read_parquet(p)).collect();
+    rows_of(&batches, None)
+}
+
+fn bronze_delta_rows(lake: &Path, table: Table) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let abs = std::fs::canonicalize(lake.join(format!("bronze/delta/{table}"))).unwrap();
+    let delta = rt.block_on(deltalake::open_table(url::Url::from_directory_path(abs).unwrap())).unwrap();
+    let batches: Vec<RecordBatch> =
+        delta.get_file_uris().unwrap().flat_map(|u| read_parquet(Path::new(u.strip_prefix("file://").unwrap_or(&u)))).collect();
+    rows_of(&batches, medallion_bronze::load::partition_column(table))
+}
+
+/// Manifest rows as (path → (status, read, loaded, rejected)).
+type ManifestView = BTreeMap<String, (String, i64, i64, i64)>;
+
+fn manifest(path: &Path) -> ManifestView {
+    let conn = duckdb::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("select src_path, status, rows_read, rows_loaded, rows_rejected from manifest_processed_files").unwrap();
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Everything a run leaves that should not depend on how it got there.
+fn state(root: &Path) -> (ManifestView, Vec<Vec<String>>, Vec<String>) {
+    let lake = root.join("lake");
+    let tables: Vec<Table> = Table::ALL.into_iter().filter(|t| *t != Table::Returns).collect();
+    let data = tables.iter().map(|t| bronze_parquet_rows(&lake, *t)).collect();
+    let rejects =
+        rows_of(&parquet_files(&lake.join("_rejects")).iter().flat_map(|p| read_parquet(p)).collect::<Vec<_>>(), Some("ingestion_ts"));
+    (manifest(&root.join("warehouse.duckdb")), data, rejects)
+}
+
+/// Drops the run-dependent ingestion time from rendered rows (it is the second-to-last-but-one
+/// column of Bronze rows).
+fn without_ingestion_ts(rows: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let mut f: Vec<&str> = r.split('|').collect();
+            let n = f.len();
+            f.remove(n - 3);
+            f.join("|")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_run_loads_every_row_once_into_parquet_and_delta() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-01-01", 60, false);
+    let cfg = config(dir.path(), &raw);
+    let report = run(&cfg).unwrap();
+    assert!(report.unrecognised.is_empty(), "{:?}", report.unrecognised);
+    let m = manifest(&cfg.manifest);
+    assert_eq!(m.len(), report.loaded.len());
+    for (path, (status, read, loaded, rejected)) in &m {
+        assert_eq!(read, &(loaded + rejected), "{path}: rows read ≠ loaded + rejected");
+        assert_ne!(status, "failed", "{path}");
+    }
+    // Parquet and Delta hold the same rows, with audit columns.
+    for table in Table::ALL.into_iter().filter(|t| *t != Table::Returns) {
+        let p = bronze_parquet_rows(&cfg.lake, table);
+        assert!(!p.is_empty(), "{table}: no rows");
+        assert_eq!(p, bronze_delta_rows(&cfg.lake, table), "{table}: Parquet and Delta differ");
+        let loaded: i64 = m.iter().filter(|(k, _)| medallion_bronze::load::classify(k).unwrap().0 == table).map(|(_, v)| v.2).sum();
+        assert_eq!(p.len() as i64, loaded, "{table}: Bronze rows ≠ manifest rows_loaded");
+    }
+    let orders = parquet_files(&cfg.lake.join("bronze/parquet/orders_header"));
+    let b = &read_parquet(&orders[0])[0];
+    let file = b.column_by_name("src_filename").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+    assert!(file.value(0).starts_with("orders_header/order_dt=2024-01-"));
+    let hash = b.column_by_name("src_row_hash").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(hash.value(0).len(), 32);
+    assert_eq!(b.column_by_name("ingestion_ts").unwrap().null_count(), 0);
+    assert!(orders[0].to_string_lossy().contains("order_month=2024-01"));
+
+    // The views answer in DuckDB, and rejects are readable there too.
+    let conn = duckdb::Connection::open(&cfg.manifest).unwrap();
+    let n: i64 = conn.query_row("select count(*) from bronze.orders_lines", [], |r| r.get(0)).unwrap();
+    assert_eq!(n as usize, bronze_parquet_rows(&cfg.lake, Table::OrdersLines).len());
+    let rejected: i64 = conn.query_row("select count(*) from bronze.rejects", [], |r| r.get(0)).unwrap();
+    assert_eq!(rejected, m.values().map(|v| v.3).sum::<i64>());
+    drop(conn);
+
+    // A rerun adds nothing.
+    let before = state(dir.path());
+    let again = run(&cfg).unwrap();
+    assert!(again.loaded.is_empty());
+    assert_eq!(again.skipped, m.len());
+    assert_eq!(state(dir.path()), before);
+
+    // An increment with a late file: only the new files are processed, the late rows land in
+    // their own month.
+    generate(&raw, "2024-03-01", 2, true);
+    let inc = run(&cfg).unwrap();
+    let new: Vec<&str> = inc.loaded.iter().map(|r| r.src_path.as_str()).collect();
+    assert!(new.contains(&"orders_header/order_dt=2024-02-29/part-00001.csv"), "{new:?}");
+    assert!(new.iter().all(|p| !m.contains_key(*p)), "an old file was processed again");
+    assert!(parquet_files(&cfg.lake.join("bronze/parquet/orders_header/order_month=2024-02")).len() == 2);
+    assert!(inc.changed.is_empty());
+}
+
+#[test]
+fn a_crash_at_any_step_then_a_rerun_equals_a_clean_run() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let data = tempfile::tempdir().unwrap();
+    let raw = data.path().join("raw");
+    generate(&raw, "2024-06-01", 20, false);
+    let clean = tempfile::tempdir().unwrap();
+    run(&config(clean.path(), &raw)).unwrap();
+    let (clean_manifest, clean_data, clean_rejects) = state(clean.path());
+    for step in ["after_parquet", "after_delta", "after_manifest"] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path(), &raw);
+        unsafe { std::env::set_var("MEDALLION_BRONZE_FAIL_AT", step) };
+        let err = run(&cfg).unwrap_err();
+        unsafe { std::env::remove_var("MEDALLION_BRONZE_FAIL_AT") };
+        assert!(err.to_string().contains(step));
+        // The lock of the "killed" run was released by its drop; a real kill leaves it behind,
+        // which the next test covers.
+        let rerun = run(&cfg).unwrap();
+        assert_eq!(rerun.recovered, 1, "{step}: the interrupted batch is finished from the journal");
+        let (m, d, r) = state(dir.path());
+        assert_eq!(m, clean_manifest, "{step}: manifest differs");
+        assert_eq!(r, clean_rejects, "{step}: rejects differ");
+        for (t, (a, b)) in d.iter().zip(&clean_data).enumerate() {
+            assert_eq!(without_ingestion_ts(a), without_ingestion_ts(b), "{step}: table #{t} differs");
+        }
+        for table in Table::ALL.into_iter().filter(|t| *t != Table::Returns) {
+            assert_eq!(bronze_parquet_rows(&cfg.lake, table), bronze_delta_rows(&cfg.lake, table), "{step}: {table} Parquet ≠ Delta");
+        }
+    }
+}
+
+#[test]
+fn a_live_lock_refuses_and_a_stale_lock_is_recovered() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 3, false);
+    let cfg = config(dir.path(), &raw);
+    std::fs::create_dir_all(&cfg.lake).unwrap();
+    // pid 1 is always alive.
+    std::fs::write(cfg.lake.join("_bronze.lock"), "1\n").unwrap();
+    let err = run(&cfg).unwrap_err().to_string();
+    assert!(err.contains("another Bronze run") && err.contains("pid 1"), "{err}");
+    // A pid that cannot exist: the lock is stale and taken over.
+    std::fs::write(cfg.lake.join("_bronze.lock"), "4294967\n").unwrap();
+    assert!(!run(&cfg).unwrap().loaded.is_empty());
+    assert!(!cfg.lake.join("_bronze.lock").exists(), "the lock is released after the run");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 5, false);
+    let mut cfg = config(dir.path(), &raw);
+    cfg.dry_run = true;
+    let report = run(&cfg).unwrap();
+    assert!(report.loaded.iter().all(|r| r.status == "would_load" && r.rows_read == r.rows_loaded + r.rows_rejected));
+    assert!(report.loaded.iter().any(|r| r.rows_rejected > 0 || r.rows_loaded > 0));
+    assert!(!cfg.lake.exists() && !cfg.manifest.exists(), "a dry run wrote something");
+}
