@@ -2,9 +2,8 @@
 //! rows from rejects that keep their reason, file, line and original text; write the good rows to
 //! Parquet and Delta with audit columns, and record every file in the manifest.
 //!
-//! Status (issue 3, in progress): CSV, JSONL, XLSX and Parquet sources; Parquet + Delta output;
-//! rejects; manifest; journal-based crash recovery; lock; views. Next: the returns Delta source
-//! (version replay with MERGE and tombstones), `medallion bronze`, the benchmark.
+//! Formats: CSV, JSONL, XLSX and Parquet files, and the returns Delta table replayed version by
+//! version (MERGE with tombstones).
 
 pub mod cast;
 pub mod csv;
@@ -12,6 +11,7 @@ pub mod load;
 mod lock;
 pub mod manifest;
 pub mod read;
+pub mod returns;
 
 use std::path::{Path, PathBuf};
 

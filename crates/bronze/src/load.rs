@@ -63,6 +63,14 @@ pub fn classify(rel: &str) -> Option<(Table, String)> {
     for table in Table::ALL {
         let raw = table.raw();
         if raw.format == RawFormat::Delta {
+            // A Delta source's commit files; the version number keeps each its own batch.
+            let prefix = format!("{}/_delta_log/", raw.path);
+            if let Some(name) = rel.strip_prefix(&prefix).and_then(|n| n.strip_suffix(".json"))
+                && name.len() == 20
+                && name.bytes().all(|c| c.is_ascii_digit())
+            {
+                return Some((table, name.to_string()));
+            }
             continue;
         }
         let vars = match_path(&raw.path, rel).or_else(|| raw.increment_path.as_deref().and_then(|p| match_path(p, rel)));
@@ -95,6 +103,11 @@ pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeErro
             if path.is_dir() {
                 if !path.join("_delta_log").exists() {
                     stack.push(path);
+                } else if match_path(&Table::Returns.raw().path, &rel).is_some() {
+                    // A Delta source: each commit file is one source file, replayed in order.
+                    found.extend(delta_commits(&path, &rel)?);
+                } else {
+                    unknown.push(rel);
                 }
                 continue;
             }
@@ -110,6 +123,21 @@ pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeErro
     found.sort();
     unknown.sort();
     Ok((found, unknown))
+}
+
+fn delta_commits(dir: &Path, rel: &str) -> Result<Vec<SourceFile>, BronzeError> {
+    let log = dir.join("_delta_log");
+    let mut out = Vec::new();
+    for entry in fs::read_dir(&log).map_err(|e| BronzeError::io(&log, e))? {
+        let path = entry.map_err(|e| BronzeError::io(&log, e))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let commit = format!("{rel}/_delta_log/{name}");
+        // Checkpoints and other log files are not commits.
+        let Some((table, version)) = classify(&commit) else { continue };
+        let (content_hash, bytes) = hash_file(&path)?;
+        out.push(SourceFile { table: table.name().to_string(), rel: commit, content_hash, bytes, partition: version });
+    }
+    Ok(out)
 }
 
 fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
@@ -299,7 +327,7 @@ fn read_journal(dir: &Path) -> Result<Vec<Batch>, BronzeError> {
     Ok(out)
 }
 
-fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, BronzeError> {
+pub(crate) fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, BronzeError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
     }
@@ -333,6 +361,9 @@ fn commit_batch(
     report: &mut RunReport,
 ) -> Result<(), BronzeError> {
     let table = batch.table();
+    if table == Table::Returns {
+        return commit_returns_version(cfg, manifest, rt, batch, report);
+    }
     let ingestion_us = batch.ingestion_us;
     let mut data: Vec<RecordBatch> = Vec::new();
     let mut rejects = RejectColumns::default();
@@ -378,6 +409,43 @@ fn commit_batch(
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
     report.loaded.extend(rows);
+    Ok(())
+}
+
+/// One raw returns version: its changes MERGEd into Bronze returns, then the Parquet mirror.
+fn commit_returns_version(
+    cfg: &BronzeConfig,
+    manifest: &Manifest,
+    rt: &tokio::runtime::Runtime,
+    batch: &Batch,
+    report: &mut RunReport,
+) -> Result<(), BronzeError> {
+    let f = batch.files.first().ok_or_else(|| BronzeError::Corrupt(format!("batch {} has no file", batch.id)))?;
+    let version =
+        crate::returns::log_version(&f.rel).ok_or_else(|| BronzeError::Corrupt(format!("{} is not a Delta commit file", f.rel)))?;
+    let started = Instant::now();
+    let raw_table = cfg.raw.join(&Table::Returns.raw().path);
+    let bronze_table = cfg.lake.join("bronze/delta/returns");
+    let ch = rt.block_on(crate::returns::changes(&raw_table, version, &f.rel, batch.ingestion_us))?;
+    crash_point("after_parquet")?;
+    let changed = ch.batch.num_rows() as u64;
+    rt.block_on(crate::returns::merge(&bronze_table, ch.batch, &format!("medallion-bronze-{}", batch.id)))?;
+    crash_point("after_delta")?;
+    rt.block_on(crate::returns::mirror(&bronze_table, &cfg.lake.join("bronze/parquet/returns/part-current.parquet")))?;
+    let read = FileRead { rows_read: changed + ch.keyless as u64, rows_loaded: changed, ..Default::default() };
+    let message = format!("version {version}: {} inserted, {} updated, {} deleted (tombstones)", ch.inserted, ch.updated, ch.deleted);
+    let mut row = ManifestRow::new(
+        f,
+        &read,
+        if ch.keyless > 0 { "loaded_with_rejects" } else { "loaded" },
+        &message,
+        started.elapsed().as_secs_f64(),
+    );
+    row.rows_rejected = ch.keyless as u64;
+    manifest.record(&batch.id, std::slice::from_ref(&row))?;
+    crash_point("after_manifest")?;
+    let _ = fs::remove_file(cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id)));
+    report.loaded.push(row);
     Ok(())
 }
 

@@ -480,7 +480,7 @@ pub fn read_parquet<E>(path: &Path, table: Table, sink: &mut Sink<'_, E>) -> Res
 }
 
 /// Hashes each row of a typed batch through Arrow's row format (a stable byte encoding).
-fn row_hashes(batch: &RecordBatch) -> Result<ArrayRef, arrow::error::ArrowError> {
+pub(crate) fn row_hashes(batch: &RecordBatch) -> Result<ArrayRef, arrow::error::ArrowError> {
     use arrow::row::{RowConverter, SortField};
     let converter = RowConverter::new(batch.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
     let rows = converter.convert_columns(batch.columns())?;

@@ -1,0 +1,197 @@
+//! Returns arrive as a Delta table with a history. Bronze replays it version by version: each raw
+//! commit file (`returns/_delta_log/NNNN.json`) is a source file in the manifest, and its changes
+//! (inserts, updates, deletes — found by comparing the raw table at that version with the one
+//! before) are MERGEd on `return_id` into Bronze returns, deletes as tombstones
+//! (`is_deleted = true`), so history stays auditable and Bronze time travel works. Parquet
+//! mirrors the Delta table's current state.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
+use arrow::compute::{cast, concat_batches, take};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::row::{RowConverter, SortField};
+use deltalake::DeltaTable;
+use deltalake::datafusion::prelude::{SessionContext, col};
+use deltalake::kernel::Transaction;
+use deltalake::kernel::transaction::CommitProperties;
+use medallion_schema::returns_evolved_schema;
+
+use crate::BronzeError;
+
+/// The version number of a raw commit file `returns/_delta_log/00000000000000000003.json`.
+pub fn log_version(rel: &str) -> Option<u64> {
+    let name = rel.rsplit('/').next()?;
+    name.strip_suffix(".json")?.parse().ok()
+}
+
+/// Bronze returns: the evolved canonical columns (timestamps as UTC), the audit columns, the
+/// tombstone flag and the raw version the row state comes from.
+pub fn bronze_returns_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = returns_evolved_schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(unit, None) => Field::new(f.name(), DataType::Timestamp(*unit, Some("UTC".into())), f.is_nullable()),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
+    fields.push(Field::new("src_filename", DataType::Utf8, false));
+    fields.push(Field::new("src_row_hash", DataType::Utf8, false));
+    fields.push(Field::new("is_deleted", DataType::Boolean, false));
+    fields.push(Field::new("src_version", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn url_of(path: &Path) -> Result<url::Url, BronzeError> {
+    let abs = std::fs::canonicalize(path).map_err(|e| BronzeError::io(path, e))?;
+    url::Url::from_directory_path(&abs).map_err(|_| BronzeError::Corrupt(format!("not a usable path: {}", abs.display())))
+}
+
+/// The raw table's rows at `version`, in the evolved canonical schema (absent columns null).
+pub async fn raw_snapshot(raw_table: &Path, version: u64) -> Result<RecordBatch, BronzeError> {
+    let target = returns_evolved_schema();
+    let target = Arc::new(Schema::new(target.fields().clone()));
+    let table = deltalake::open_table_with_version(url_of(raw_table)?, version).await?;
+    let mut batches = Vec::new();
+    for uri in table.get_file_uris()? {
+        let path = uri.strip_prefix("file://").unwrap_or(&uri).to_string();
+        let file = std::fs::File::open(&path).map_err(|e| BronzeError::io(Path::new(&path), e))?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        for b in reader {
+            let b = b?;
+            let cols = target
+                .fields()
+                .iter()
+                .map(|f| match b.column_by_name(f.name()) {
+                    Some(c) => cast(c, f.data_type()),
+                    None => Ok(arrow::array::new_null_array(f.data_type(), b.num_rows())),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            batches.push(RecordBatch::try_new(target.clone(), cols)?);
+        }
+    }
+    Ok(concat_batches(&target, &batches)?)
+}
+
+/// Row identity and content of a snapshot: return_id → (row index, row bytes).
+fn index(batch: &RecordBatch) -> Result<HashMap<i64, (u32, Vec<u8>)>, BronzeError> {
+    let converter = RowConverter::new(batch.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
+    let rows = converter.convert_columns(batch.columns())?;
+    let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().ok_or_else(|| BronzeError::Corrupt("return_id is not int64".into()))?;
+    let mut out = HashMap::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        if ids.is_null(i) {
+            continue; // a keyless row cannot be merged; counted as rejected by the caller
+        }
+        out.insert(ids.value(i), (i as u32, rows.row(i).as_ref().to_vec()));
+    }
+    Ok(out)
+}
+
+/// The change set of raw version `version`: rows inserted or updated (from the new snapshot)
+/// and rows deleted (their last state, flagged), in the Bronze schema.
+pub struct Changes {
+    pub batch: RecordBatch,
+    pub inserted: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub rows_in_version: usize,
+    pub keyless: usize,
+}
+
+pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i64) -> Result<Changes, BronzeError> {
+    let now = raw_snapshot(raw_table, version).await?;
+    let before = if version == 0 { RecordBatch::new_empty(now.schema()) } else { raw_snapshot(raw_table, version - 1).await? };
+    let (now_idx, before_idx) = (index(&now)?, index(&before)?);
+    let mut upsert: Vec<u32> = Vec::new();
+    let (mut inserted, mut updated) = (0, 0);
+    for (id, (i, bytes)) in &now_idx {
+        match before_idx.get(id) {
+            None => inserted += 1,
+            Some((_, old)) if old != bytes => updated += 1,
+            Some(_) => continue,
+        }
+        upsert.push(*i);
+    }
+    let mut deleted: Vec<u32> = before_idx.iter().filter(|(id, _)| !now_idx.contains_key(id)).map(|(_, (i, _))| *i).collect();
+    upsert.sort_unstable();
+    deleted.sort_unstable();
+    let schema = bronze_returns_schema();
+    let part = |from: &RecordBatch, rows: &[u32], is_deleted: bool| -> Result<RecordBatch, BronzeError> {
+        let idx = UInt32Array::from(rows.to_vec());
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        for (c, f) in from.columns().iter().zip(schema.fields()) {
+            cols.push(cast(&take(c.as_ref(), &idx, None)?, f.data_type())?);
+        }
+        let n = rows.len();
+        let taken = RecordBatch::try_new(
+            from.schema(),
+            from.columns().iter().map(|c| take(c.as_ref(), &idx, None)).collect::<Result<Vec<_>, _>>()?,
+        )?;
+        cols.push(Arc::new(TimestampMicrosecondArray::from(vec![ingestion_us; n]).with_timezone("UTC")));
+        cols.push(Arc::new(StringArray::from(vec![src; n])));
+        cols.push(crate::read::row_hashes(&taken)?);
+        cols.push(Arc::new(BooleanArray::from(vec![is_deleted; n])));
+        cols.push(Arc::new(Int64Array::from(vec![version as i64; n])));
+        Ok(RecordBatch::try_new(schema.clone(), cols)?)
+    };
+    let batch = concat_batches(&schema, &[part(&now, &upsert, false)?, part(&before, &deleted, true)?])?;
+    Ok(Changes {
+        batch,
+        inserted,
+        updated,
+        deleted: deleted.len(),
+        rows_in_version: now.num_rows(),
+        keyless: now.num_rows() - now_idx.len(),
+    })
+}
+
+/// MERGEs a change set into Bronze returns, tagged so a replay after a crash is a no-op.
+pub async fn merge(bronze_table: &Path, changes: RecordBatch, app_id: &str) -> Result<(), BronzeError> {
+    std::fs::create_dir_all(bronze_table).map_err(|e| BronzeError::io(bronze_table, e))?;
+    let table = DeltaTable::try_from_url(url_of(bronze_table)?).await?;
+    let commit = || CommitProperties::default().with_application_transaction(Transaction::new(app_id, 1));
+    if table.version().is_none() {
+        table.write(vec![changes]).with_commit_properties(commit()).await?;
+        return Ok(());
+    }
+    if table.snapshot()?.transaction_version(table.log_store().as_ref(), app_id).await?.is_some() {
+        return Ok(());
+    }
+    let source = SessionContext::new().read_batch(changes).map_err(|e| BronzeError::Delta(e.into()))?;
+    let columns: Vec<String> = bronze_returns_schema().fields().iter().map(|f| f.name().clone()).collect();
+    table
+        .merge(source, col("target.return_id").eq(col("source.return_id")))
+        .with_source_alias("source")
+        .with_target_alias("target")
+        .with_commit_properties(commit())
+        .when_matched_update(|u| columns.iter().fold(u, |u, c| u.update(c.as_str(), col(format!("source.{c}")))))?
+        .when_not_matched_insert(|i| columns.iter().fold(i, |i, c| i.set(c.as_str(), col(format!("source.{c}")))))?
+        .await?;
+    Ok(())
+}
+
+/// Rewrites the Parquet mirror from the Delta table's current state.
+pub async fn mirror(bronze_table: &Path, parquet_path: &Path) -> Result<u64, BronzeError> {
+    let table = deltalake::open_table(url_of(bronze_table)?).await?;
+    let schema = bronze_returns_schema();
+    let mut batches = Vec::new();
+    for uri in table.get_file_uris()? {
+        let path = uri.strip_prefix("file://").unwrap_or(&uri).to_string();
+        let file = std::fs::File::open(&path).map_err(|e| BronzeError::io(Path::new(&path), e))?;
+        for b in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
+            let b = b?;
+            let cols = schema
+                .fields()
+                .iter()
+                .map(|f| cast(b.column_by_name(f.name()).expect("Bronze returns column"), f.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            batches.push(RecordBatch::try_new(schema.clone(), cols)?);
+        }
+    }
+    crate::load::write_parquet(parquet_path, schema, &batches)
+}
