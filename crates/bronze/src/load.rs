@@ -20,6 +20,7 @@ use medallion_schema::{RawFormat, Table, match_path};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::BronzeError;
@@ -265,7 +266,7 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
     let journal = cfg.lake.join("_bronze_journal");
     for batch in read_journal(&journal)? {
         report.recovered += 1;
-        commit_batch(cfg, &manifest, &rt, &batch, &mut report)?;
+        report.loaded.extend(commit_batch(cfg, &manifest, &rt, &batch)?);
     }
 
     let known = manifest.known_files()?;
@@ -277,11 +278,25 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
             None => pending.entry((f.table.clone(), f.partition.clone())).or_default().push(f),
         }
     }
+    // Tables load in parallel; a table's batches commit in order (Delta history, returns
+    // versions), each journalled first.
+    let mut by_table: BTreeMap<String, Vec<Batch>> = BTreeMap::new();
     for ((table, partition), files) in pending {
-        let batch = Batch::new(&table, &partition, files);
-        write_journal(&journal, &batch)?;
-        commit_batch(cfg, &manifest, &rt, &batch, &mut report)?;
+        by_table.entry(table.clone()).or_default().push(Batch::new(&table, &partition, files));
     }
+    let loaded: Vec<Vec<ManifestRow>> = by_table
+        .into_par_iter()
+        .map(|(_, batches)| {
+            let mut rows = Vec::new();
+            for batch in batches {
+                write_journal(&journal, &batch)?;
+                rows.extend(commit_batch(cfg, &manifest, &rt, &batch)?);
+            }
+            Ok(rows)
+        })
+        .collect::<Result<_, BronzeError>>()?;
+    report.loaded.extend(loaded.into_iter().flatten());
+    report.loaded.sort_by(|a, b| a.src_path.cmp(&b.src_path));
     manifest.register_views(&cfg.lake)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -358,11 +373,10 @@ fn commit_batch(
     manifest: &Manifest,
     rt: &tokio::runtime::Runtime,
     batch: &Batch,
-    report: &mut RunReport,
-) -> Result<(), BronzeError> {
+) -> Result<Vec<ManifestRow>, BronzeError> {
     let table = batch.table();
     if table == Table::Returns {
-        return commit_returns_version(cfg, manifest, rt, batch, report);
+        return commit_returns_version(cfg, manifest, rt, batch);
     }
     let ingestion_us = batch.ingestion_us;
     let mut data: Vec<RecordBatch> = Vec::new();
@@ -408,8 +422,7 @@ fn commit_batch(
     crash_point("after_manifest")?;
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
-    report.loaded.extend(rows);
-    Ok(())
+    Ok(rows)
 }
 
 /// One raw returns version: its changes MERGEd into Bronze returns, then the Parquet mirror.
@@ -418,8 +431,7 @@ fn commit_returns_version(
     manifest: &Manifest,
     rt: &tokio::runtime::Runtime,
     batch: &Batch,
-    report: &mut RunReport,
-) -> Result<(), BronzeError> {
+) -> Result<Vec<ManifestRow>, BronzeError> {
     let f = batch.files.first().ok_or_else(|| BronzeError::Corrupt(format!("batch {} has no file", batch.id)))?;
     let version =
         crate::returns::log_version(&f.rel).ok_or_else(|| BronzeError::Corrupt(format!("{} is not a Delta commit file", f.rel)))?;
@@ -445,8 +457,7 @@ fn commit_returns_version(
     manifest.record(&batch.id, std::slice::from_ref(&row))?;
     crash_point("after_manifest")?;
     let _ = fs::remove_file(cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id)));
-    report.loaded.push(row);
-    Ok(())
+    Ok(vec![row])
 }
 
 async fn delta_append(
