@@ -351,7 +351,8 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     // A loaded file whose content changes is reported and not loaded twice.
     let before = bronze_parquet_rows(&cfg.lake, Table::Customers).len();
     let mut text = std::fs::read_to_string(raw.join("customers.csv")).unwrap();
-    text.push_str(&text.lines().nth(1).unwrap().to_string());
+    let first_row = text.lines().nth(1).unwrap().to_owned();
+    text.push_str(&first_row);
     text.push('\n');
     std::fs::write(raw.join("customers.csv"), text).unwrap();
     let again = run(&cfg).unwrap();
