@@ -179,8 +179,12 @@ impl Batch {
 /// The Bronze schema of a table: canonical columns (timestamps as UTC instants), then the
 /// audit columns. The partition column is not stored in data files (Hive-style folders).
 pub fn bronze_schema(table: Table) -> SchemaRef {
-    let mut fields: Vec<Field> = table
-        .schema()
+    Arc::new(Schema::new(bronze_fields(&table.schema())))
+}
+
+/// Canonical fields with timestamps as UTC instants, followed by the audit columns.
+pub(crate) fn bronze_fields(canonical: &Schema) -> Vec<Field> {
+    let mut fields: Vec<Field> = canonical
         .fields()
         .iter()
         .map(|f| match f.data_type() {
@@ -191,7 +195,7 @@ pub fn bronze_schema(table: Table) -> SchemaRef {
     fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
     fields.push(Field::new("src_filename", DataType::Utf8, false));
     fields.push(Field::new("src_row_hash", DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
+    fields
 }
 
 fn with_partition(schema: &SchemaRef, column: &str) -> SchemaRef {
@@ -361,8 +365,8 @@ pub(crate) fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBat
     Ok(fs::metadata(path).map_err(|e| BronzeError::io(path, e))?.len())
 }
 
-fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
-    fs::create_dir_all(path).map_err(|e| BronzeError::io(path, e))?;
+/// The URL of a local Delta table folder (which must exist).
+pub(crate) fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
     let abs = fs::canonicalize(path).map_err(|e| BronzeError::io(path, e))?;
     url::Url::from_directory_path(&abs).map_err(|_| BronzeError::Corrupt(format!("not a usable path: {}", abs.display())))
 }
@@ -467,7 +471,9 @@ async fn delta_append(
     schema: SchemaRef,
     data: Vec<RecordBatch>,
 ) -> Result<(), BronzeError> {
-    let url = table_url(&cfg.lake.join(format!("bronze/delta/{table}")))?;
+    let dir = cfg.lake.join(format!("bronze/delta/{table}"));
+    fs::create_dir_all(&dir).map_err(|e| BronzeError::io(&dir, e))?;
+    let url = table_url(&dir)?;
     let delta = DeltaTable::try_from_url(url).await?;
     let app_id = format!("medallion-bronze-{}", batch.id);
     if delta.version().is_some() {

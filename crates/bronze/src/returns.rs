@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
 use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::row::{RowConverter, SortField};
 use deltalake::DeltaTable;
 use deltalake::datafusion::prelude::{SessionContext, col};
@@ -30,26 +30,13 @@ pub fn log_version(rel: &str) -> Option<u64> {
 /// Bronze returns: the evolved canonical columns (timestamps as UTC), the audit columns, the
 /// tombstone flag and the raw version the row state comes from.
 pub fn bronze_returns_schema() -> SchemaRef {
-    let mut fields: Vec<Field> = returns_evolved_schema()
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Timestamp(unit, None) => Field::new(f.name(), DataType::Timestamp(*unit, Some("UTC".into())), f.is_nullable()),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
-    fields.push(Field::new("src_filename", DataType::Utf8, false));
-    fields.push(Field::new("src_row_hash", DataType::Utf8, false));
+    let mut fields = crate::load::bronze_fields(&returns_evolved_schema());
     fields.push(Field::new("is_deleted", DataType::Boolean, false));
     fields.push(Field::new("src_version", DataType::Int64, false));
     Arc::new(Schema::new(fields))
 }
 
-fn url_of(path: &Path) -> Result<url::Url, BronzeError> {
-    let abs = std::fs::canonicalize(path).map_err(|e| BronzeError::io(path, e))?;
-    url::Url::from_directory_path(&abs).map_err(|_| BronzeError::Corrupt(format!("not a usable path: {}", abs.display())))
-}
+use crate::load::table_url as url_of;
 
 /// The raw table's rows at `version`, in the evolved canonical schema (absent columns null).
 pub async fn raw_snapshot(raw_table: &Path, version: u64) -> Result<RecordBatch, BronzeError> {
