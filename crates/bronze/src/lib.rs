@@ -15,7 +15,7 @@ pub mod returns;
 
 use std::path::{Path, PathBuf};
 
-pub use load::{BronzeConfig, RunReport, run};
+pub use load::{BronzeConfig, NoProgress, Progress, RunReport, run, run_with_progress};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BronzeError {

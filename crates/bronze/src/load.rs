@@ -252,12 +252,37 @@ fn crash_point(step: &str) -> Result<(), BronzeError> {
     }
 }
 
+/// Hears about each file as it is read (for progress bars); called from worker threads.
+pub trait Progress: Sync {
+    fn file_read(&self, table: Table, rows: u64);
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn file_read(&self, _: Table, _: u64) {}
+}
+
+/// What a batch commit needs.
+struct Ctx<'a> {
+    cfg: &'a BronzeConfig,
+    manifest: &'a Manifest,
+    rt: &'a tokio::runtime::Runtime,
+    progress: &'a dyn Progress,
+}
+
 /// Runs Bronze over `cfg.raw`.
 pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
+    run_with_progress(cfg, &NoProgress)
+}
+
+/// Runs Bronze, reporting each file read to `progress`.
+pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<RunReport, BronzeError> {
     let started = Instant::now();
     let (files, unrecognised) = discover(&cfg.raw)?;
     if cfg.dry_run {
-        return dry_run(cfg, files, unrecognised);
+        return dry_run(cfg, files, unrecognised, progress);
     }
     fs::create_dir_all(&cfg.lake).map_err(|e| BronzeError::io(&cfg.lake, e))?;
     let _lock = crate::lock::Lock::acquire(&cfg.lake.join("_bronze.lock"))?;
@@ -268,9 +293,10 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| BronzeError::io(&cfg.lake, e))?;
     // First finish what an interrupted run left in the journal.
     let journal = cfg.lake.join("_bronze_journal");
+    let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress };
     for batch in read_journal(&journal)? {
         report.recovered += 1;
-        report.loaded.extend(commit_batch(cfg, &manifest, &rt, &batch)?);
+        report.loaded.extend(commit_batch(&ctx, &batch)?);
     }
 
     let known = manifest.known_files()?;
@@ -294,7 +320,7 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
             let mut rows = Vec::new();
             for batch in batches {
                 write_journal(&journal, &batch)?;
-                rows.extend(commit_batch(cfg, &manifest, &rt, &batch)?);
+                rows.extend(commit_batch(&ctx, &batch)?);
             }
             Ok(rows)
         })
@@ -306,7 +332,12 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
     Ok(report)
 }
 
-fn dry_run(cfg: &BronzeConfig, files: Vec<SourceFile>, unrecognised: Vec<String>) -> Result<RunReport, BronzeError> {
+fn dry_run(
+    cfg: &BronzeConfig,
+    files: Vec<SourceFile>,
+    unrecognised: Vec<String>,
+    progress: &dyn Progress,
+) -> Result<RunReport, BronzeError> {
     let known = if cfg.manifest.exists() { Manifest::open_read_only(&cfg.manifest)?.known_files()? } else { Default::default() };
     let mut report = RunReport { unrecognised, ..Default::default() };
     for f in files {
@@ -317,6 +348,7 @@ fn dry_run(cfg: &BronzeConfig, files: Vec<SourceFile>, unrecognised: Vec<String>
                 let table: Table = f.table.parse()?;
                 let started = Instant::now();
                 let read = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |_, _| Ok(()))?;
+                progress.file_read(table, read.rows_read);
                 report.loaded.push(ManifestRow::new(&f, &read, "would_load", "dry-run", started.elapsed().as_secs_f64()));
             }
         }
@@ -372,15 +404,11 @@ pub(crate) fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
 }
 
 /// Loads one batch and commits it; every step is idempotent, so a journal replay is safe.
-fn commit_batch(
-    cfg: &BronzeConfig,
-    manifest: &Manifest,
-    rt: &tokio::runtime::Runtime,
-    batch: &Batch,
-) -> Result<Vec<ManifestRow>, BronzeError> {
+fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, BronzeError> {
+    let (cfg, manifest, rt) = (ctx.cfg, ctx.manifest, ctx.rt);
     let table = batch.table();
     if table == Table::Returns {
-        return commit_returns_version(cfg, manifest, rt, batch);
+        return commit_returns_version(ctx, batch);
     }
     let ingestion_us = batch.ingestion_us;
     let mut data: Vec<RecordBatch> = Vec::new();
@@ -400,6 +428,7 @@ fn commit_batch(
             (None, _) if !read.rejects.is_empty() => "loaded_with_rejects",
             _ => "loaded",
         };
+        ctx.progress.file_read(table, read.rows_read);
         let message = read.file_error.as_ref().map(|(c, m)| format!("{c}: {m}")).unwrap_or_default();
         rows.push(ManifestRow::new(f, &read, status, &message, started.elapsed().as_secs_f64()));
     }
@@ -430,12 +459,8 @@ fn commit_batch(
 }
 
 /// One raw returns version: its changes MERGEd into Bronze returns, then the Parquet mirror.
-fn commit_returns_version(
-    cfg: &BronzeConfig,
-    manifest: &Manifest,
-    rt: &tokio::runtime::Runtime,
-    batch: &Batch,
-) -> Result<Vec<ManifestRow>, BronzeError> {
+fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, BronzeError> {
+    let (cfg, manifest, rt) = (ctx.cfg, ctx.manifest, ctx.rt);
     let f = batch.files.first().ok_or_else(|| BronzeError::Corrupt(format!("batch {} has no file", batch.id)))?;
     let version =
         crate::returns::log_version(&f.rel).ok_or_else(|| BronzeError::Corrupt(format!("{} is not a Delta commit file", f.rel)))?;
@@ -449,6 +474,7 @@ fn commit_returns_version(
     crash_point("after_delta")?;
     rt.block_on(crate::returns::mirror(&bronze_table, &cfg.lake.join("bronze/parquet/returns/part-current.parquet")))?;
     let read = FileRead { rows_read: changed + ch.keyless as u64, rows_loaded: changed, ..Default::default() };
+    ctx.progress.file_read(Table::Returns, read.rows_read);
     let message = format!("version {version}: {} inserted, {} updated, {} deleted (tombstones)", ch.inserted, ch.updated, ch.deleted);
     let mut row = ManifestRow::new(
         f,

@@ -104,6 +104,24 @@ impl Progress for Bars {
     }
 }
 
+impl medallion_bronze::Progress for Bars {
+    fn file_read(&self, table: Table, rows: u64) {
+        Progress::rows(self, table, rows);
+    }
+}
+
+impl Bars {
+    fn new() -> Self {
+        Bars { multi: MultiProgress::new(), bars: Mutex::new(BTreeMap::new()) }
+    }
+
+    fn clear(&self) {
+        for bar in self.bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn run_gen(args: GenArgs) -> Result<Summary, String> {
     let start =
         text::parse_date(&args.start_date).ok_or_else(|| format!("--start-date: `{}` is not a date (YYYY-MM-DD)", args.start_date))?;
@@ -121,11 +139,9 @@ fn run_gen(args: GenArgs) -> Result<Summary, String> {
         late_file: args.late_file,
         tables,
     };
-    let bars = Bars { multi: MultiProgress::new(), bars: Mutex::new(BTreeMap::new()) };
+    let bars = Bars::new();
     let summary = medallion_gen::generate(&cfg, &bars).map_err(|e| e.to_string())?;
-    for bar in bars.bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
-        bar.finish_and_clear();
-    }
+    bars.clear();
     print_summary(&cfg, &summary);
     Ok(summary)
 }
@@ -165,7 +181,9 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
         return Err(format!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display()));
     }
     let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run };
-    let report = medallion_bronze::run(&cfg).map_err(|e| e.to_string())?;
+    let bars = Bars::new();
+    let report = medallion_bronze::run_with_progress(&cfg, &bars).map_err(|e| e.to_string())?;
+    bars.clear();
     // Per table: files, rows read / loaded / rejected, MB.
     let mut tables: BTreeMap<&str, (u64, u64, u64, u64, u64, f64)> = BTreeMap::new();
     for r in &report.loaded {
