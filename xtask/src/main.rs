@@ -94,19 +94,29 @@ fn ensure_libduckdb() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// A cargo command with the DuckDB linking environment set.
+/// A cargo command with the DuckDB linking environment set. The environment `cargo run` gave
+/// xtask (package variables, a library path naming this checkout) is not passed on: build
+/// scripts that track it would rebuild half the dependency tree whenever the clone moves.
 fn cargo(args: &[&str]) -> Result<Command> {
     let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(workspace_root()).args(args);
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let var = if cfg!(target_os = "macos") { "DYLD_LIBRARY_PATH" } else { "LD_LIBRARY_PATH" };
     if bundled() {
+        cmd.env_remove(var);
         cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled"]);
     } else {
         let dir = ensure_libduckdb()?;
         cmd.env("DUCKDB_LIB_DIR", &dir);
-        let var = if cfg!(target_os = "macos") { "DYLD_LIBRARY_PATH" } else { "LD_LIBRARY_PATH" };
-        let mut paths = vec![dir];
-        paths.extend(env::var_os(var).map(|p| env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default());
-        cmd.env(var, env::join_paths(paths).map_err(|e| e.to_string())?);
+        cmd.env(var, &dir);
     }
     Ok(cmd)
 }
@@ -155,9 +165,10 @@ fn command_with_env(program: PathBuf) -> Result<Command> {
     let template = cargo(&[])?;
     let mut cmd = Command::new(program);
     for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
     }
     Ok(cmd)
 }
