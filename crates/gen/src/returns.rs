@@ -103,6 +103,20 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
     let all = returns_of_days(model, cfg.start, cfg.end(), cfg.end());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| GenError::io(&dir, e))?;
     let rows = all.len() as u64;
+    // A Delta log records commit times, so rewriting the same history would look like new
+    // source data downstream. A marker with the history's fingerprint makes a rerun leave an
+    // identical table (and an already applied increment) alone.
+    let marker = dir.join(format!("_medallion_gen_{}.json", unit_name(cfg)));
+    let fingerprint =
+        format!("{{\"seed\":{},\"scale\":{},\"rows\":{},\"hash\":\"{:016x}\"}}", cfg.seed, cfg.scale, rows, fingerprint(&all));
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
+        if !cfg.increment {
+            record_changes(model, &all, out);
+        }
+        out.add_file(Table::Returns, rows, dir_size(&dir));
+        ctx.progress.rows(Table::Returns, rows);
+        return Ok(());
+    }
     if cfg.increment {
         rt.block_on(async {
             let table = DeltaTable::try_from_url(table_url(&dir)?).await.map_err(delta_err)?;
@@ -113,23 +127,9 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| GenError::io(&dir, e))?;
         }
+        let (updates, deletes) = record_changes(model, &all, out);
         let cutoff_us = (cfg.end() as i64 - (cfg.days as i64 / 10).clamp(1, 60)) * MICROS_PER_DAY;
         let (v0, v1): (Vec<Return>, Vec<Return>) = all.iter().partition(|r| r.return_ts_us < cutoff_us);
-        let picked = |r: &Return, lo: f64, hi: f64| {
-            let u = unit(hash(model.seed, Stream::ReturnChange, r.return_id as u64, 0));
-            lo <= u && u < hi
-        };
-        let mut updates: Vec<&Return> = all.iter().filter(|r| picked(r, 0.0, UPDATE_SHARE)).collect();
-        let mut deletes: Vec<i64> =
-            all.iter().filter(|r| picked(r, UPDATE_SHARE, UPDATE_SHARE + DELETE_SHARE)).map(|r| r.return_id).collect();
-        // Tiny scales still get one of each, so every version of the history exists.
-        if updates.is_empty() && all.len() >= 2 {
-            updates.push(&all[0]);
-        }
-        if deletes.is_empty() && all.len() >= 2 {
-            deletes.push(all[all.len() - 1].return_id);
-        }
-        let updates: Vec<Return> = updates.into_iter().map(|r| Return { qty: 1, reason: "damaged", reason_code: "DMG", ..*r }).collect();
         rt.block_on(async {
             let table = DeltaTable::try_from_url(table_url(&dir)?).await.map_err(delta_err)?;
             let table = table.write(vec![returns_batch(&v0, false)?]).with_save_mode(SaveMode::Overwrite).await.map_err(delta_err)?;
@@ -153,17 +153,55 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
             }
             Ok::<_, GenError>(())
         })?;
-        for r in &updates {
-            out.truth.push(Table::Returns, CHANGE_RETURN_UPDATED, r.return_id.to_string(), "returns", 2);
-        }
-        for id in &deletes {
-            out.truth.push(Table::Returns, CHANGE_RETURN_DELETED, id.to_string(), "returns", 3);
-        }
     }
+    crate::sink::write_atomic(&marker, fingerprint.as_bytes())?;
     let bytes = dir_size(&dir);
     out.add_file(Table::Returns, rows, bytes);
     ctx.progress.rows(Table::Returns, rows);
     Ok(())
+}
+
+fn unit_name(cfg: &crate::GenConfig) -> String {
+    if cfg.increment {
+        format!("{}_{}", crate::text::date_string(cfg.start), crate::text::date_string(cfg.end() - 1))
+    } else {
+        "base".into()
+    }
+}
+
+/// A hash of every return of the history (order-sensitive).
+fn fingerprint(all: &[Return]) -> u64 {
+    all.iter().fold(0u64, |acc, r| {
+        let h = [r.return_id as u64, r.order_id as u64, r.product_id as u64, r.return_ts_us as u64, r.qty as u64, r.reason.len() as u64]
+            .iter()
+            .fold(acc, |a, v| crate::rng::mix(a ^ v));
+        crate::rng::mix(h)
+    })
+}
+
+/// Picks the returns corrected in v2 and cancelled in v3, and logs them in the ground truth.
+fn record_changes(model: &Model, all: &[Return], out: &mut UnitOutput) -> (Vec<Return>, Vec<i64>) {
+    let picked = |r: &Return, lo: f64, hi: f64| {
+        let u = unit(hash(model.seed, Stream::ReturnChange, r.return_id as u64, 0));
+        lo <= u && u < hi
+    };
+    let mut updates: Vec<&Return> = all.iter().filter(|r| picked(r, 0.0, UPDATE_SHARE)).collect();
+    let mut deletes: Vec<i64> = all.iter().filter(|r| picked(r, UPDATE_SHARE, UPDATE_SHARE + DELETE_SHARE)).map(|r| r.return_id).collect();
+    // Tiny scales still get one of each, so every version of the history exists.
+    if updates.is_empty() && all.len() >= 2 {
+        updates.push(&all[0]);
+    }
+    if deletes.is_empty() && all.len() >= 2 {
+        deletes.push(all[all.len() - 1].return_id);
+    }
+    let updates: Vec<Return> = updates.into_iter().map(|r| Return { qty: 1, reason: "damaged", reason_code: "DMG", ..*r }).collect();
+    for r in &updates {
+        out.truth.push(Table::Returns, CHANGE_RETURN_UPDATED, r.return_id.to_string(), "returns", 2);
+    }
+    for id in &deletes {
+        out.truth.push(Table::Returns, CHANGE_RETURN_DELETED, id.to_string(), "returns", 3);
+    }
+    (updates, deletes)
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {
