@@ -79,13 +79,20 @@ fn bronze_parquet_rows(lake: &Path, table: Table) -> Vec<String> {
     rows_of(&batches, None)
 }
 
-fn bronze_delta_rows(lake: &Path, table: Table) -> Vec<String> {
+/// The data files of a Bronze Delta table at a version (latest when `None`), read as batches.
+fn delta_batches(lake: &Path, table: Table, version: Option<u64>) -> Vec<RecordBatch> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let abs = std::fs::canonicalize(lake.join(format!("bronze/delta/{table}"))).unwrap();
-    let delta = rt.block_on(deltalake::open_table(url::Url::from_directory_path(abs).unwrap())).unwrap();
-    let batches: Vec<RecordBatch> =
-        delta.get_file_uris().unwrap().flat_map(|u| read_parquet(Path::new(u.strip_prefix("file://").unwrap_or(&u)))).collect();
-    rows_of(&batches, medallion_bronze::load::partition_column(table))
+    let url = url::Url::from_directory_path(abs).unwrap();
+    let delta = match version {
+        Some(v) => rt.block_on(deltalake::open_table_with_version(url, v)).unwrap(),
+        None => rt.block_on(deltalake::open_table(url)).unwrap(),
+    };
+    delta.get_file_uris().unwrap().flat_map(|u| read_parquet(Path::new(u.strip_prefix("file://").unwrap_or(&u)))).collect()
+}
+
+fn bronze_delta_rows(lake: &Path, table: Table) -> Vec<String> {
+    rows_of(&delta_batches(lake, table, None), medallion_bronze::load::partition_column(table))
 }
 
 /// Manifest rows as (path → (status, read, loaded, rejected)).
@@ -250,14 +257,7 @@ fn dry_run_writes_nothing() {
 
 /// Bronze returns rows of one Delta version that are not tombstones, canonical columns only.
 fn bronze_returns_at(lake: &Path, version: Option<u64>) -> (Vec<String>, Vec<String>) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let url = url::Url::from_directory_path(std::fs::canonicalize(lake.join("bronze/delta/returns")).unwrap()).unwrap();
-    let delta = match version {
-        Some(v) => rt.block_on(deltalake::open_table_with_version(url, v)).unwrap(),
-        None => rt.block_on(deltalake::open_table(url)).unwrap(),
-    };
-    let batches: Vec<RecordBatch> =
-        delta.get_file_uris().unwrap().flat_map(|u| read_parquet(Path::new(u.strip_prefix("file://").unwrap_or(&u)))).collect();
+    let batches = delta_batches(lake, Table::Returns, version);
     let (mut live, mut dead) = (Vec::new(), Vec::new());
     for b in &batches {
         let deleted = b.column_by_name("is_deleted").unwrap().as_any().downcast_ref::<arrow::array::BooleanArray>().unwrap().clone();
@@ -307,12 +307,7 @@ fn returns_history_is_replayed_with_tombstones_and_time_travel() {
     assert!(live0.iter().all(|r| r.ends_with("|∅")));
     // The Parquet mirror holds the Delta table's current rows.
     let mirror = read_parquet(&cfg.lake.join("bronze/parquet/returns/part-current.parquet"));
-    let delta_now = {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let url = url::Url::from_directory_path(std::fs::canonicalize(cfg.lake.join("bronze/delta/returns")).unwrap()).unwrap();
-        let d = rt.block_on(deltalake::open_table(url)).unwrap();
-        d.get_file_uris().unwrap().flat_map(|u| read_parquet(Path::new(u.strip_prefix("file://").unwrap_or(&u)))).collect::<Vec<_>>()
-    };
+    let delta_now = delta_batches(&cfg.lake, Table::Returns, None);
     assert_eq!(rows_of(&mirror, None), rows_of(&delta_now, None));
     // A rerun replays nothing.
     assert!(run(&cfg).unwrap().loaded.is_empty());
