@@ -247,12 +247,17 @@ pub struct TableStats {
 }
 
 /// What one unit produced.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct UnitOutput {
     pub stats: BTreeMap<Table, TableStats>,
     pub truth: truth::TruthLog,
-    /// Ground-truth records per (table, kind), once written.
-    pub anomaly_counts: BTreeMap<(String, String), u64>,
+}
+
+/// What travels back from a unit: its counts (never its rows or records).
+struct UnitCounts {
+    stats: BTreeMap<Table, TableStats>,
+    /// Ground-truth records per (table, kind).
+    anomaly_counts: BTreeMap<(String, String), u64>,
 }
 
 impl UnitOutput {
@@ -301,9 +306,10 @@ pub struct Ctx<'a> {
     pub progress: &'a dyn Progress,
 }
 
-fn run_unit(ctx: &Ctx<'_>, unit: &Unit) -> Result<UnitOutput, GenError> {
+fn run_unit(ctx: &Ctx<'_>, unit: &Unit) -> Result<UnitCounts, GenError> {
     let started = Instant::now();
-    let mut out = UnitOutput::default();
+    let truth = truth::TruthLog::create(&ctx.cfg.out, &unit.id(ctx.cfg))?;
+    let mut out = UnitOutput { stats: BTreeMap::new(), truth };
     match unit {
         Unit::Customers => dims::write_customers(ctx, &mut out)?,
         Unit::Products => dims::write_products(ctx, &mut out)?,
@@ -318,17 +324,12 @@ fn run_unit(ctx: &Ctx<'_>, unit: &Unit) -> Result<UnitOutput, GenError> {
         Unit::Events { from, to } => events::write_events(ctx, *from, *to, &mut out)?,
         Unit::Sensors { store_id, shelves, from, to } => sensors::write_sensors(ctx, *store_id, *shelves, *from, *to, &mut out)?,
     }
-    out.truth.write(&ctx.cfg.out, &unit.id(ctx.cfg))?;
-    // Only counts travel back: holding every record until the end would grow with scale.
-    for r in std::mem::take(&mut out.truth.records) {
-        *out.anomaly_counts.entry((r.table, r.kind)).or_default() += 1;
-    }
     let secs = started.elapsed().as_secs_f64();
     let n = out.stats.len().max(1) as f64;
     for s in out.stats.values_mut() {
         s.busy_seconds += secs / n;
     }
-    Ok(out)
+    Ok(UnitCounts { stats: out.stats, anomaly_counts: out.truth.finish()? })
 }
 
 /// Generates everything `cfg` asks for under `cfg.out`.
@@ -348,7 +349,7 @@ pub fn generate(cfg: &GenConfig, progress: &dyn Progress) -> Result<Summary, Gen
         .num_threads(cfg.threads)
         .build()
         .map_err(|e| GenError::Invalid(format!("cannot start {} threads: {e}", cfg.threads)))?;
-    let outputs: Vec<UnitOutput> = pool.install(|| units.par_iter().map(|(_, u)| run_unit(&ctx, u)).collect::<Result<_, _>>())?;
+    let outputs: Vec<UnitCounts> = pool.install(|| units.par_iter().map(|(_, u)| run_unit(&ctx, u)).collect::<Result<_, _>>())?;
     let mut summary = Summary { units: units.len(), ..Default::default() };
     for o in outputs {
         for (t, s) in o.stats {

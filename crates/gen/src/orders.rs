@@ -399,6 +399,11 @@ impl ShipmentColumns {
         self.cost.append_value(s.ship_cost as i128);
     }
 
+    /// The canonical schema without its descriptive metadata.
+    fn schema() -> arrow::datatypes::SchemaRef {
+        Arc::new(Table::Shipments.schema().as_ref().clone().with_metadata(Default::default()))
+    }
+
     fn finish(mut self) -> Result<RecordBatch, GenError> {
         let cols: Vec<ArrayRef> = vec![
             Arc::new(self.id.finish()),
@@ -408,35 +413,71 @@ impl ShipmentColumns {
             Arc::new(self.delivered_at.finish()),
             Arc::new(self.cost.finish()),
         ];
-        let schema = Arc::new(Table::Shipments.schema().as_ref().clone().with_metadata(Default::default()));
-        RecordBatch::try_new(schema, cols).map_err(|e| GenError::Invalid(format!("shipments batch: {e}")))
+        RecordBatch::try_new(Self::schema(), cols).map_err(|e| GenError::Invalid(format!("shipments batch: {e}")))
     }
 }
 
-/// Writes a Parquet file atomically; row groups of up to 128k rows.
-pub(crate) fn write_parquet(root: &Path, rel: &str, batch: &RecordBatch) -> Result<u64, GenError> {
-    let path = root.join(rel);
-    ensure_parent(&path)?;
-    let tmp = path.with_extension("parquet.tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
-        .set_max_row_group_row_count(Some(128 * 1024))
-        .set_created_by("medallion-gen".to_string())
-        .build();
-    let fail = |e: parquet::errors::ParquetError| GenError::Format { file: rel.to_string(), message: e.to_string() };
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(fail)?;
-    w.write(batch).map_err(fail)?;
-    w.close().map_err(fail)?;
-    std::fs::rename(&tmp, &path).map_err(|e| GenError::io(&path, e))?;
-    Ok(std::fs::metadata(&path).map_err(|e| GenError::io(&path, e))?.len())
+/// A Parquet file written as it streams by (one row group of up to 128k rows in memory), as
+/// `.tmp` and renamed when closed.
+struct ParquetSink {
+    rel: String,
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    writer: ArrowWriter<std::fs::File>,
 }
 
-/// Shipments of one file, with their positions for the ground truth.
+impl ParquetSink {
+    fn create(root: &Path, rel: &str, schema: arrow::datatypes::SchemaRef) -> Result<Self, GenError> {
+        let path = root.join(rel);
+        ensure_parent(&path)?;
+        let tmp = path.with_extension("parquet.tmp");
+        let file = std::fs::File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+            .set_max_row_group_row_count(Some(128 * 1024))
+            .set_created_by("medallion-gen".to_string())
+            // Unique ids gain nothing from a dictionary and its hash table costs memory.
+            .set_column_dictionary_enabled("shipment_id".into(), false)
+            .set_column_dictionary_enabled("order_id".into(), false)
+            .build();
+        let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Self::fail(rel, e))?;
+        Ok(ParquetSink { rel: rel.to_string(), path, tmp, writer })
+    }
+
+    fn fail(rel: &str, e: parquet::errors::ParquetError) -> GenError {
+        GenError::Format { file: rel.to_string(), message: e.to_string() }
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), GenError> {
+        self.writer.write(batch).map_err(|e| Self::fail(&self.rel, e))
+    }
+
+    /// Finishes the file; returns its size in bytes.
+    fn close(self) -> Result<u64, GenError> {
+        self.writer.close().map_err(|e| Self::fail(&self.rel, e))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| GenError::io(&self.path, e))?;
+        Ok(std::fs::metadata(&self.path).map_err(|e| GenError::io(&self.path, e))?.len())
+    }
+}
+
+/// Shipments of one file, with their positions for the ground truth; a day's worth of rows is
+/// buffered as Arrow columns, then streamed to the Parquet file.
 struct ShipmentFile {
     rel: String,
     columns: ShipmentColumns,
+    sink: ParquetSink,
     rows: u64,
+}
+
+impl ShipmentFile {
+    fn flush(&mut self) -> Result<(), GenError> {
+        let columns = std::mem::replace(&mut self.columns, ShipmentColumns::new());
+        let batch = columns.finish()?;
+        if batch.num_rows() > 0 {
+            self.sink.write(&batch)?;
+        }
+        Ok(())
+    }
 }
 
 /// Writes the orders and lines of one (day, part) file pair; shipments go to `ships` if given.
@@ -485,7 +526,8 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
     let (a, b) = (date_string(from), date_string(to - 1));
     let rel = render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })
         .map_err(GenError::Invalid)?;
-    let mut ships = ShipmentFile { rel, columns: ShipmentColumns::new(), rows: 0 };
+    let sink = ParquetSink::create(&cfg.out, &rel, ShipmentColumns::schema())?;
+    let mut ships = ShipmentFile { rel, columns: ShipmentColumns::new(), sink, rows: 0 };
     let mut order = Order::default();
     for day in from..to {
         let g = OrderGen::new(model, day, 0, cfg.end());
@@ -511,8 +553,9 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
         }
         out.close(ctx, Table::OrdersHeader, headers)?;
         out.close(ctx, Table::OrdersLines, lines)?;
+        ships.flush()?;
     }
-    let bytes = write_parquet(&cfg.out, &ships.rel, &ships.columns.finish()?)?;
+    let bytes = ships.sink.close()?;
     out.add_file(Table::Shipments, ships.rows, bytes);
     ctx.progress.rows(Table::Shipments, ships.rows);
     Ok(())

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::Schema;
-use deltalake::datafusion::prelude::{SessionContext, col};
-use deltalake::operations::write::SchemaMode;
-use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableError};
+use deltalake::kernel::Action;
+use deltalake::protocol::DeltaOperation;
+use medallion_delta::{Commit, DataFile, DataFileWriter, DeltaIoError, FileOptions};
 use medallion_schema::{Table, returns_evolved_schema};
 use rayon::prelude::*;
 
@@ -50,11 +49,20 @@ fn bare(schema: &Schema) -> Arc<Schema> {
 
 /// Builds a batch of returns; `with_code` adds the evolved column.
 pub fn returns_batch(rows: &[Return], with_code: bool) -> Result<RecordBatch, GenError> {
-    let mut id = Int64Builder::new();
-    let mut order = Int64Builder::new();
-    let mut product = Int64Builder::new();
-    let mut ts = TimestampMicrosecondBuilder::new();
-    let mut qty = Int32Builder::new();
+    returns_batch_with(rows, with_code, |r| Some(r.reason_code))
+}
+
+/// Builds a batch of returns; `code` gives each row's `return_reason_code` if `with_code`.
+fn returns_batch_with(
+    rows: &[Return],
+    with_code: bool,
+    mut code_of: impl FnMut(&Return) -> Option<&'static str>,
+) -> Result<RecordBatch, GenError> {
+    let mut id = Int64Builder::with_capacity(rows.len());
+    let mut order = Int64Builder::with_capacity(rows.len());
+    let mut product = Int64Builder::with_capacity(rows.len());
+    let mut ts = TimestampMicrosecondBuilder::with_capacity(rows.len());
+    let mut qty = Int32Builder::with_capacity(rows.len());
     let mut reason = StringBuilder::new();
     let mut code = StringBuilder::new();
     for r in rows {
@@ -64,7 +72,7 @@ pub fn returns_batch(rows: &[Return], with_code: bool) -> Result<RecordBatch, Ge
         ts.append_value(r.return_ts_us);
         qty.append_value(r.qty);
         reason.append_value(r.reason);
-        code.append_value(r.reason_code);
+        code.append_option(code_of(r));
     }
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -83,81 +91,313 @@ pub fn returns_batch(rows: &[Return], with_code: bool) -> Result<RecordBatch, Ge
     RecordBatch::try_new(schema, cols).map_err(|e| GenError::Invalid(format!("returns batch: {e}")))
 }
 
-fn delta_err(e: DeltaTableError) -> GenError {
-    GenError::Format { file: "returns".into(), message: format!("Delta: {e}") }
+fn delta_err(e: DeltaIoError) -> GenError {
+    GenError::Format { file: "returns".into(), message: e.to_string() }
 }
 
 pub fn table_url(path: &std::path::Path) -> Result<url::Url, GenError> {
-    std::fs::create_dir_all(path).map_err(|e| GenError::io(path, e))?;
-    let abs = std::fs::canonicalize(path).map_err(|e| GenError::io(path, e))?;
-    url::Url::from_directory_path(&abs).map_err(|_| GenError::Invalid(format!("not a usable path: {}", abs.display())))
+    medallion_delta::table_url(path).map_err(delta_err)
 }
 
-async fn append(table: DeltaTable, batch: RecordBatch) -> Result<DeltaTable, GenError> {
-    table.write(vec![batch]).with_save_mode(SaveMode::Append).with_schema_mode(SchemaMode::Merge).await.map_err(delta_err)
+/// Returns per data file: small enough to keep memory flat, large enough for few files.
+const ROWS_PER_FILE: u64 = 256 * 1024;
+
+fn file_options() -> FileOptions {
+    FileOptions {
+        max_row_group_rows: 16 * 1024,
+        max_file_rows: u64::MAX,
+        target_file_bytes: u64::MAX,
+        created_by: "medallion-gen".into(),
+        ..Default::default()
+    }
+}
+
+/// One data file of v0/v1 and its rewrites: as corrected by v2 (MERGE) and then by v3 (DELETE).
+/// A rewrite replaces its file only if a row in it changed, as MERGE and DELETE would.
+struct FileGroup {
+    base: DataFileWriter,
+    merged: DataFileWriter,
+    deleted: DataFileWriter,
+    updates: usize,
+    deletes: usize,
+}
+
+struct FinishedGroup {
+    base: DataFile,
+    merged: Option<DataFile>,
+    /// The file after v3; `None` with `has_deletes` if every row was cancelled.
+    deleted: Option<DataFile>,
+    has_deletes: bool,
+}
+
+/// The data files of one part of the history (v0 rows, or v1 rows), written as they stream by.
+struct Segment {
+    root: std::path::PathBuf,
+    name: String,
+    evolved: bool,
+    pending: Vec<(Return, Change)>,
+    open: Option<FileGroup>,
+    done: Vec<FinishedGroup>,
+}
+
+/// Rows buffered before they are written as one batch to each stage.
+const FLUSH_ROWS: usize = 8192;
+
+impl Segment {
+    fn new(root: &std::path::Path, name: &str, evolved: bool) -> Self {
+        Segment { root: root.to_path_buf(), name: name.to_string(), evolved, pending: Vec::new(), open: None, done: Vec::new() }
+    }
+
+    fn push(&mut self, r: &Return, change: Change) -> Result<(), GenError> {
+        self.pending.push((*r, change));
+        if self.pending.len() >= FLUSH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered rows to the open group's three stages.
+    fn flush(&mut self) -> Result<(), GenError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.open.is_none() {
+            let n = self.done.len();
+            let writer = |stage: &str, evolved: bool| {
+                let schema = if evolved { bare(&returns_evolved_schema()) } else { bare(&Table::Returns.schema()) };
+                DataFileWriter::new(&self.root, "", &format!("{stage}-{}-{n:03}", self.name), schema, Vec::new(), file_options())
+                    .map_err(delta_err)
+            };
+            self.open = Some(FileGroup {
+                base: writer("base", self.evolved)?,
+                merged: writer("merged", true)?,
+                deleted: writer("deleted", true)?,
+                updates: 0,
+                deletes: 0,
+            });
+        }
+        let g = self.open.as_mut().expect("opened above");
+        let evolved = self.evolved;
+        let base: Vec<Return> = self.pending.iter().map(|(r, _)| *r).collect();
+        g.base.write(&returns_batch_with(&base, evolved, |r| evolved.then_some(r.reason_code))?).map_err(delta_err)?;
+        // v2 corrects some rows; rows from before the evolution keep a null code unless corrected.
+        let corrected = |r: &Return| Return { qty: 1, reason: "damaged", reason_code: "DMG", ..*r };
+        let merged: Vec<(Return, bool)> =
+            self.pending.iter().map(|(r, c)| if *c == Change::Update { (corrected(r), true) } else { (*r, evolved) }).collect();
+        g.updates += self.pending.iter().filter(|(_, c)| *c == Change::Update).count();
+        g.deletes += self.pending.iter().filter(|(_, c)| *c == Change::Delete).count();
+        let code_of =
+            |rows: &[(Return, bool)]| -> Vec<Option<&'static str>> { rows.iter().map(|(r, has)| has.then_some(r.reason_code)).collect() };
+        let rows: Vec<Return> = merged.iter().map(|(r, _)| *r).collect();
+        let codes = code_of(&merged);
+        g.merged.write(&returns_batch_indexed(&rows, &codes)?).map_err(delta_err)?;
+        let kept: Vec<usize> = (0..rows.len()).filter(|i| self.pending[*i].1 != Change::Delete).collect();
+        let kept_rows: Vec<Return> = kept.iter().map(|i| rows[*i]).collect();
+        let kept_codes: Vec<Option<&'static str>> = kept.iter().map(|i| codes[*i]).collect();
+        if !kept_rows.is_empty() {
+            g.deleted.write(&returns_batch_indexed(&kept_rows, &kept_codes)?).map_err(delta_err)?;
+        }
+        self.pending.clear();
+        if g.base.rows() >= ROWS_PER_FILE {
+            self.close_group()?;
+        }
+        Ok(())
+    }
+
+    fn close_group(&mut self) -> Result<(), GenError> {
+        self.flush()?;
+        let Some(g) = self.open.take() else { return Ok(()) };
+        let one = |w: DataFileWriter| -> Result<Option<DataFile>, GenError> { Ok(w.finish().map_err(delta_err)?.into_iter().next()) };
+        let base = one(g.base)?.ok_or_else(|| GenError::Invalid("an empty returns file group".into()))?;
+        let (merged, deleted) = (one(g.merged)?, one(g.deleted)?);
+        // Unchanged rewrites are not part of the history.
+        let keep = |f: Option<DataFile>, changed: bool| -> Result<Option<DataFile>, GenError> {
+            match f {
+                Some(f) if !changed => {
+                    let path = self.root.join(&f.rel);
+                    std::fs::remove_file(&path).map_err(|e| GenError::io(&path, e))?;
+                    Ok(None)
+                }
+                other => Ok(other),
+            }
+        };
+        let merged = keep(merged, g.updates > 0)?;
+        let deleted = keep(deleted, g.deletes > 0)?;
+        self.done.push(FinishedGroup { base, merged, deleted, has_deletes: g.deletes > 0 });
+        Ok(())
+    }
+}
+
+/// A batch of evolved-schema returns with a code per row.
+fn returns_batch_indexed(rows: &[Return], codes: &[Option<&'static str>]) -> Result<RecordBatch, GenError> {
+    let mut i = 0;
+    returns_batch_with(rows, true, |_| {
+        let c = codes[i];
+        i += 1;
+        c
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    None,
+    Update,
+    Delete,
+}
+
+/// Whether v2 corrects a return or v3 cancels it: a pure function of the return, so the history
+/// streams. The first two returns of a base history are always picked, so even tiny scales
+/// have every kind of version.
+fn change_of(model: &Model, r: &Return, index: u64) -> Change {
+    let u = unit(hash(model.seed, Stream::ReturnChange, r.return_id as u64, 0));
+    match index {
+        0 => Change::Update,
+        1 => Change::Delete,
+        _ if u < UPDATE_SHARE => Change::Update,
+        _ if u < UPDATE_SHARE + DELETE_SHARE => Change::Delete,
+        _ => Change::None,
+    }
+}
+
+/// Calls `f` with every return of orders placed on days `from..to`, in return_id order,
+/// generating a few days at a time in parallel (memory stays flat with scale).
+fn for_each_return(
+    model: &Model,
+    from: Day,
+    to: Day,
+    as_of: Day,
+    mut f: impl FnMut(&Return) -> Result<(), GenError>,
+) -> Result<(), GenError> {
+    let chunk = (rayon::current_num_threads() as Day * 4).max(1);
+    let mut day = from;
+    while day < to {
+        let end = (day + chunk).min(to);
+        for r in returns_of_days(model, day, end, as_of) {
+            f(&r)?;
+        }
+        day = end;
+    }
+    Ok(())
 }
 
 pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
     let (cfg, model) = (ctx.cfg, ctx.model);
     let dir = cfg.out.join(&Table::Returns.raw().path);
-    let all = returns_of_days(model, cfg.start, cfg.end(), cfg.end());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| GenError::io(&dir, e))?;
-    let rows = all.len() as u64;
+    let unit = unit_name(cfg);
+    // Files are staged outside the table and moved in once the history is known to be new.
+    let staging = cfg.out.join(format!("_staging/returns_{unit}"));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| GenError::io(&staging, e))?;
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| GenError::io(&staging, e))?;
+    let cutoff_us = (cfg.end() as i64 - (cfg.days as i64 / 10).clamp(1, 60)) * MICROS_PER_DAY;
+    let (mut old, mut new) = if cfg.increment {
+        (Segment::new(&staging, "unused", false), Segment::new(&staging, &format!("inc_{unit}"), true))
+    } else {
+        (Segment::new(&staging, "v0", false), Segment::new(&staging, "v1", true))
+    };
+    let mut rows = 0u64;
+    let mut print = 0u64;
+    for_each_return(model, cfg.start, cfg.end(), cfg.end(), |r| {
+        print = fingerprint_step(print, r);
+        let change = if cfg.increment { Change::None } else { change_of(model, r, rows) };
+        match change {
+            Change::Update => out.truth.push(Table::Returns, CHANGE_RETURN_UPDATED, r.return_id.to_string(), "returns", 2),
+            Change::Delete => out.truth.push(Table::Returns, CHANGE_RETURN_DELETED, r.return_id.to_string(), "returns", 3),
+            Change::None => {}
+        }
+        rows += 1;
+        if !cfg.increment && r.return_ts_us < cutoff_us { old.push(r, change) } else { new.push(r, change) }
+    })?;
+    old.close_group()?;
+    new.close_group()?;
+
     // A Delta log records commit times, so rewriting the same history would look like new
     // source data downstream. A marker with the history's fingerprint makes a rerun leave an
     // identical table (and an already applied increment) alone.
-    let marker = dir.join(format!("_medallion_gen_{}.json", unit_name(cfg)));
-    let fingerprint =
-        format!("{{\"seed\":{},\"scale\":{},\"rows\":{},\"hash\":\"{:016x}\"}}", cfg.seed, cfg.scale, rows, fingerprint(&all));
-    if std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
-        if !cfg.increment {
-            record_changes(model, &all, out);
-        }
-        out.add_file(Table::Returns, rows, dir_size(&dir));
-        ctx.progress.rows(Table::Returns, rows);
-        return Ok(());
-    }
-    if cfg.increment {
-        rt.block_on(async {
-            let table = DeltaTable::try_from_url(table_url(&dir)?).await.map_err(delta_err)?;
-            append(table, returns_batch(&all, true)?).await
-        })?;
-    } else {
-        // A base run starts the table afresh.
-        if dir.exists() {
+    let marker = dir.join(format!("_medallion_gen_{unit}.json"));
+    let fingerprint = format!("{{\"seed\":{},\"scale\":{},\"rows\":{},\"hash\":\"{:016x}\"}}", cfg.seed, cfg.scale, rows, print);
+    if !std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
+        if !cfg.increment && dir.exists() {
+            // A base run starts the table afresh.
             std::fs::remove_dir_all(&dir).map_err(|e| GenError::io(&dir, e))?;
         }
-        let (updates, deletes) = record_changes(model, &all, out);
-        let cutoff_us = (cfg.end() as i64 - (cfg.days as i64 / 10).clamp(1, 60)) * MICROS_PER_DAY;
-        let (v0, v1): (Vec<Return>, Vec<Return>) = all.iter().partition(|r| r.return_ts_us < cutoff_us);
-        rt.block_on(async {
-            let table = DeltaTable::try_from_url(table_url(&dir)?).await.map_err(delta_err)?;
-            let table = table.write(vec![returns_batch(&v0, false)?]).with_save_mode(SaveMode::Overwrite).await.map_err(delta_err)?;
-            let table = append(table, returns_batch(&v1, true)?).await?;
-            let source = SessionContext::new().read_batch(returns_batch(&updates, true)?).map_err(|e| delta_err(e.into()))?;
-            let (table, _) = table
-                .merge(source, col("target.return_id").eq(col("source.return_id")))
-                .with_source_alias("source")
-                .with_target_alias("target")
-                .when_matched_update(|u| {
-                    u.update("qty", col("source.qty"))
-                        .update("reason", col("source.reason"))
-                        .update("return_reason_code", col("source.return_reason_code"))
-                })
-                .map_err(delta_err)?
-                .await
-                .map_err(delta_err)?;
-            if !deletes.is_empty() {
-                let ids: Vec<String> = deletes.iter().map(i64::to_string).collect();
-                table.delete().with_predicate(format!("return_id IN ({})", ids.join(","))).await.map_err(delta_err)?;
-            }
-            Ok::<_, GenError>(())
-        })?;
+        install(&staging, &dir)?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| GenError::io(&dir, e))?;
+        rt.block_on(commit_history(&dir, cfg.increment, &old, &new))?;
+        crate::sink::write_atomic(&marker, fingerprint.as_bytes())?;
     }
-    crate::sink::write_atomic(&marker, fingerprint.as_bytes())?;
+    std::fs::remove_dir_all(&staging).map_err(|e| GenError::io(&staging, e))?;
+    let _ = std::fs::remove_dir(cfg.out.join("_staging"));
     let bytes = dir_size(&dir);
     out.add_file(Table::Returns, rows, bytes);
     ctx.progress.rows(Table::Returns, rows);
+    Ok(())
+}
+
+/// Moves every staged data file into the table folder.
+fn install(staging: &std::path::Path, dir: &std::path::Path) -> Result<(), GenError> {
+    std::fs::create_dir_all(dir).map_err(|e| GenError::io(dir, e))?;
+    for entry in std::fs::read_dir(staging).map_err(|e| GenError::io(staging, e))? {
+        let from = entry.map_err(|e| GenError::io(staging, e))?.path();
+        let to = dir.join(from.file_name().expect("a file in the staging folder"));
+        std::fs::rename(&from, &to).map_err(|e| GenError::io(&to, e))?;
+    }
+    Ok(())
+}
+
+/// Commits the staged files as the table's versions: v0 base, v1 evolution, v2 MERGE, v3
+/// DELETE — or, for an increment, one append.
+async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, new: &Segment) -> Result<(), GenError> {
+    let url = table_url(dir)?;
+    let base_schema = bare(&Table::Returns.schema());
+    let evolved = bare(&returns_evolved_schema());
+    let files = |s: &Segment| s.done.iter().map(|g| g.base.clone()).collect::<Vec<_>>();
+    if increment {
+        medallion_delta::commit(url, &evolved, None, Commit::append(&files(new), None)).await.map_err(delta_err)?;
+        return Ok(());
+    }
+    let table = medallion_delta::commit(url.clone(), &base_schema, None, Commit::append(&files(old), None)).await.map_err(delta_err)?;
+    let mut v1 = Commit::append(&files(new), None);
+    v1.actions.insert(0, medallion_delta::schema_change(&table, &evolved, None).map_err(delta_err)?);
+    medallion_delta::commit(url.clone(), &evolved, None, v1).await.map_err(delta_err)?;
+
+    let ms = medallion_delta::now_ms();
+    let groups = || old.done.iter().chain(&new.done);
+    let mut v2 = Vec::new();
+    for g in groups() {
+        if let Some(m) = &g.merged {
+            v2.push(Action::Remove(g.base.remove(ms)));
+            v2.push(Action::Add(m.add(ms)));
+        }
+    }
+    let merge = DeltaOperation::Merge {
+        predicate: None,
+        merge_predicate: Some("target.return_id = source.return_id".into()),
+        matched_predicates: Vec::new(),
+        not_matched_predicates: Vec::new(),
+        not_matched_by_source_predicates: Vec::new(),
+    };
+    // A history without returns has nothing to correct or cancel.
+    if v2.is_empty() {
+        return Ok(());
+    }
+    medallion_delta::commit(url.clone(), &evolved, None, Commit { actions: v2, operation: merge, app_txn: None })
+        .await
+        .map_err(delta_err)?;
+    let mut v3 = Vec::new();
+    for g in groups() {
+        if g.has_deletes {
+            let current = g.merged.as_ref().unwrap_or(&g.base);
+            v3.push(Action::Remove(current.remove(ms)));
+            v3.extend(g.deleted.as_ref().map(|d| Action::Add(d.add(ms))));
+        }
+    }
+    if v3.is_empty() {
+        return Ok(());
+    }
+    let delete = DeltaOperation::Delete { predicate: Some("return_id IN (cancelled returns)".into()) };
+    medallion_delta::commit(url, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await.map_err(delta_err)?;
     Ok(())
 }
 
@@ -169,39 +409,12 @@ fn unit_name(cfg: &crate::GenConfig) -> String {
     }
 }
 
-/// A hash of every return of the history (order-sensitive).
-fn fingerprint(all: &[Return]) -> u64 {
-    all.iter().fold(0u64, |acc, r| {
-        let h = [r.return_id as u64, r.order_id as u64, r.product_id as u64, r.return_ts_us as u64, r.qty as u64, r.reason.len() as u64]
-            .iter()
-            .fold(acc, |a, v| crate::rng::mix(a ^ v));
-        crate::rng::mix(h)
-    })
-}
-
-/// Picks the returns corrected in v2 and cancelled in v3, and logs them in the ground truth.
-fn record_changes(model: &Model, all: &[Return], out: &mut UnitOutput) -> (Vec<Return>, Vec<i64>) {
-    let picked = |r: &Return, lo: f64, hi: f64| {
-        let u = unit(hash(model.seed, Stream::ReturnChange, r.return_id as u64, 0));
-        lo <= u && u < hi
-    };
-    let mut updates: Vec<&Return> = all.iter().filter(|r| picked(r, 0.0, UPDATE_SHARE)).collect();
-    let mut deletes: Vec<i64> = all.iter().filter(|r| picked(r, UPDATE_SHARE, UPDATE_SHARE + DELETE_SHARE)).map(|r| r.return_id).collect();
-    // Tiny scales still get one of each, so every version of the history exists.
-    if updates.is_empty() && all.len() >= 2 {
-        updates.push(&all[0]);
-    }
-    if deletes.is_empty() && all.len() >= 2 {
-        deletes.push(all[all.len() - 1].return_id);
-    }
-    let updates: Vec<Return> = updates.into_iter().map(|r| Return { qty: 1, reason: "damaged", reason_code: "DMG", ..*r }).collect();
-    for r in &updates {
-        out.truth.push(Table::Returns, CHANGE_RETURN_UPDATED, r.return_id.to_string(), "returns", 2);
-    }
-    for id in &deletes {
-        out.truth.push(Table::Returns, CHANGE_RETURN_DELETED, id.to_string(), "returns", 3);
-    }
-    (updates, deletes)
+/// Folds one return into the history's fingerprint (order-sensitive).
+fn fingerprint_step(acc: u64, r: &Return) -> u64 {
+    let h = [r.return_id as u64, r.order_id as u64, r.product_id as u64, r.return_ts_us as u64, r.qty as u64, r.reason.len() as u64]
+        .iter()
+        .fold(acc, |a, v| crate::rng::mix(a ^ v));
+    crate::rng::mix(h)
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {

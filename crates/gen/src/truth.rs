@@ -4,13 +4,14 @@
 //! Each work unit writes its own file `_anomalies/<unit>.jsonl`, so runs split with `--parts`
 //! merge by copying folders and still equal a single run's log.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::GenError;
-use crate::sink::write_atomic;
 
 /// Folder under the output root that holds the log.
 pub const TRUTH_DIR: &str = "_anomalies";
@@ -35,25 +36,46 @@ pub struct TruthRecord {
     pub line: u64,
 }
 
-/// Collects a unit's records.
-#[derive(Debug, Default)]
+/// A unit's log, streamed to `_anomalies/<unit>.jsonl` as records come (holding them would grow
+/// with scale); only the counts per (table, kind) stay in memory.
+#[derive(Debug)]
 pub struct TruthLog {
-    pub records: Vec<TruthRecord>,
+    path: PathBuf,
+    tmp: PathBuf,
+    out: BufWriter<fs::File>,
+    /// The first write error, reported by `finish` (so `push` stays infallible).
+    error: Option<std::io::Error>,
+    pub counts: BTreeMap<(String, String), u64>,
 }
 
 impl TruthLog {
-    pub fn push(&mut self, table: medallion_schema::Table, kind: &str, key: String, file: &str, line: u64) {
-        self.records.push(TruthRecord { table: table.name().to_string(), kind: kind.to_string(), key, file: file.to_string(), line });
+    /// Starts the unit's log (always written, even empty, so every unit leaves its mark).
+    pub fn create(root: &Path, unit: &str) -> Result<Self, GenError> {
+        let path = root.join(TRUTH_DIR).join(format!("{unit}.jsonl"));
+        crate::sink::ensure_parent(&path)?;
+        let tmp = path.with_extension("jsonl.tmp");
+        let file = fs::File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
+        Ok(TruthLog { path, tmp, out: BufWriter::with_capacity(64 << 10, file), error: None, counts: BTreeMap::new() })
     }
 
-    /// Writes `_anomalies/<unit>.jsonl` (always, even empty, so every unit leaves its mark).
-    pub fn write(&self, root: &Path, unit: &str) -> Result<(), GenError> {
-        let mut text = String::new();
-        for r in &self.records {
-            text.push_str(&serde_json::to_string(r).expect("plain struct serialises"));
-            text.push('\n');
+    pub fn push(&mut self, table: medallion_schema::Table, kind: &str, key: String, file: &str, line: u64) {
+        let rec = TruthRecord { table: table.name().to_string(), kind: kind.to_string(), key, file: file.to_string(), line };
+        if self.error.is_none() {
+            let written = serde_json::to_writer(&mut self.out, &rec).map_err(std::io::Error::from).and_then(|_| self.out.write_all(b"\n"));
+            self.error = written.err();
         }
-        write_atomic(&root.join(TRUTH_DIR).join(format!("{unit}.jsonl")), text.as_bytes())
+        *self.counts.entry((rec.table, rec.kind)).or_default() += 1;
+    }
+
+    /// Completes the file; returns the counts per (table, kind).
+    pub fn finish(mut self) -> Result<BTreeMap<(String, String), u64>, GenError> {
+        if let Some(e) = self.error.take() {
+            return Err(GenError::io(&self.tmp, e));
+        }
+        self.out.flush().map_err(|e| GenError::io(&self.tmp, e))?;
+        drop(self.out);
+        fs::rename(&self.tmp, &self.path).map_err(|e| GenError::io(&self.path, e))?;
+        Ok(self.counts)
     }
 }
 

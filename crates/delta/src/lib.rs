@@ -1,0 +1,314 @@
+//! Writes Parquet data files straight into a Delta table's folder, streaming (one row group in
+//! memory), and commits them with the `deltalake` transaction API.
+//!
+//! Why not `DeltaTable::write`: it takes every batch in memory, plans the write through
+//! DataFusion and names files with random UUIDs. Bronze needs each row encoded once (the same
+//! file is hard-linked into the plain Parquet layout) and bounded memory; the generator needs
+//! deterministic file names and bounded memory at any scale.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{Schema, SchemaRef};
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, Add, Remove, StructType, Transaction};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::{DeltaTable, DeltaTableError};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeltaIoError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{file}: Parquet: {source}")]
+    Parquet { file: String, source: parquet::errors::ParquetError },
+    #[error("Delta: {0}")]
+    Delta(#[from] DeltaTableError),
+    #[error("Arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeltaIoError + '_ {
+    move |source| DeltaIoError::Io { path: path.to_path_buf(), source }
+}
+
+/// How data files are encoded and when a new one is started.
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    pub zstd_level: i32,
+    pub max_row_group_rows: usize,
+    /// A file is closed once its encoded size reaches this many bytes.
+    pub target_file_bytes: u64,
+    /// A file is closed once it holds this many rows (deterministic file boundaries).
+    pub max_file_rows: u64,
+    pub created_by: String,
+}
+
+impl Default for FileOptions {
+    fn default() -> Self {
+        FileOptions {
+            zstd_level: 3,
+            max_row_group_rows: 512 * 1024,
+            target_file_bytes: 192 << 20,
+            max_file_rows: u64::MAX,
+            created_by: "medallion".into(),
+        }
+    }
+}
+
+/// One finished data file, relative to the table root.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub rel: String,
+    pub bytes: u64,
+    pub rows: u64,
+    pub partition_values: Vec<(String, String)>,
+    null_counts: Vec<(String, u64)>,
+}
+
+impl DataFile {
+    /// The Delta `add` action for this file, with row and null-count statistics.
+    pub fn add(&self, modification_ms: i64) -> Add {
+        let nulls: serde_json::Map<String, serde_json::Value> =
+            self.null_counts.iter().map(|(c, n)| (c.clone(), serde_json::Value::from(*n))).collect();
+        let stats = serde_json::json!({ "numRecords": self.rows, "nullCount": nulls });
+        Add {
+            path: self.rel.clone(),
+            partition_values: self.partition_values.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
+            size: self.bytes as i64,
+            modification_time: modification_ms,
+            data_change: true,
+            stats: Some(stats.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The `remove` action that takes this file out of the table.
+    pub fn remove(&self, deletion_ms: i64) -> Remove {
+        Remove {
+            path: self.rel.clone(),
+            data_change: true,
+            deletion_timestamp: Some(deletion_ms),
+            extended_file_metadata: Some(true),
+            partition_values: Some(self.partition_values.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()),
+            size: Some(self.bytes as i64),
+            ..Default::default()
+        }
+    }
+}
+
+struct OpenFile {
+    rel: String,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: u64,
+    nulls: Vec<u64>,
+}
+
+/// Streams batches into numbered data files `<dir>/<stem>-<nnnnn>.parquet` under a table root.
+/// Files are written as `.tmp` and renamed when closed, so a crash never leaves a torn file
+/// under a final name.
+pub struct DataFileWriter {
+    root: PathBuf,
+    prefix: String,
+    schema: SchemaRef,
+    partition_values: Vec<(String, String)>,
+    props: WriterProperties,
+    options: FileOptions,
+    open: Option<OpenFile>,
+    done: Vec<DataFile>,
+}
+
+impl DataFileWriter {
+    /// `dir` is relative to `root` (e.g. `order_month=2024-01`, or empty); `partition_values`
+    /// are recorded in the add actions (the data files do not store partition columns).
+    pub fn new(
+        root: &Path,
+        dir: &str,
+        stem: &str,
+        schema: SchemaRef,
+        partition_values: Vec<(String, String)>,
+        options: FileOptions,
+    ) -> Result<Self, DeltaIoError> {
+        let level = ZstdLevel::try_new(options.zstd_level).map_err(|e| DeltaIoError::Invalid(e.to_string()))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(options.max_row_group_rows))
+            .set_created_by(options.created_by.clone())
+            .build();
+        let prefix = if dir.is_empty() { stem.to_string() } else { format!("{dir}/{stem}") };
+        Ok(DataFileWriter { root: root.to_path_buf(), prefix, schema, partition_values, props, options, open: None, done: Vec::new() })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Rows written so far, in all files.
+    pub fn rows(&self) -> u64 {
+        self.done.iter().map(|f| f.rows).sum::<u64>() + self.open.as_ref().map_or(0, |f| f.rows)
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), DeltaIoError> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let max_rows = self.options.max_file_rows;
+            let room = {
+                let file = self.open_file()?;
+                (max_rows - file.rows).min((batch.num_rows() - offset) as u64) as usize
+            };
+            let slice = batch.slice(offset, room);
+            let file = self.open.as_mut().expect("opened above");
+            for (n, col) in file.nulls.iter_mut().zip(slice.columns()) {
+                *n += col.null_count() as u64;
+            }
+            file.writer.write(&slice).map_err(|source| DeltaIoError::Parquet { file: file.rel.clone(), source })?;
+            file.rows += room as u64;
+            offset += room;
+            let full = file.rows >= self.options.max_file_rows
+                || file.writer.bytes_written() as u64 + file.writer.in_progress_size() as u64 >= self.options.target_file_bytes;
+            if full {
+                self.close_file()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_file(&mut self) -> Result<&mut OpenFile, DeltaIoError> {
+        if self.open.is_none() {
+            let rel = format!("{}-{:05}.parquet", self.prefix, self.done.len());
+            let path = self.root.join(&rel);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            let tmp = path.with_extension("parquet.tmp");
+            let file = File::create(&tmp).map_err(io(&tmp))?;
+            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
+                .map_err(|source| DeltaIoError::Parquet { file: rel.clone(), source })?;
+            let nulls = vec![0; self.schema.fields().len()];
+            self.open = Some(OpenFile { rel, tmp, writer, rows: 0, nulls });
+        }
+        Ok(self.open.as_mut().expect("just opened"))
+    }
+
+    fn close_file(&mut self) -> Result<(), DeltaIoError> {
+        let Some(file) = self.open.take() else { return Ok(()) };
+        file.writer.close().map_err(|source| DeltaIoError::Parquet { file: file.rel.clone(), source })?;
+        let path = self.root.join(&file.rel);
+        fs::rename(&file.tmp, &path).map_err(io(&path))?;
+        let bytes = fs::metadata(&path).map_err(io(&path))?.len();
+        let null_counts = self.schema.fields().iter().zip(file.nulls).map(|(f, n)| (f.name().clone(), n)).collect();
+        self.done.push(DataFile { rel: file.rel, bytes, rows: file.rows, partition_values: self.partition_values.clone(), null_counts });
+        Ok(())
+    }
+
+    /// Closes the open file; returns every file written (none if no rows were written).
+    pub fn finish(mut self) -> Result<Vec<DataFile>, DeltaIoError> {
+        self.close_file()?;
+        Ok(self.done)
+    }
+}
+
+/// The URL of a local table folder, created if missing.
+pub fn table_url(path: &Path) -> Result<url::Url, DeltaIoError> {
+    fs::create_dir_all(path).map_err(io(path))?;
+    let abs = fs::canonicalize(path).map_err(io(path))?;
+    url::Url::from_directory_path(&abs).map_err(|_| DeltaIoError::Invalid(format!("not a usable path: {}", abs.display())))
+}
+
+/// Milliseconds since the epoch, for add/remove actions.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What a commit adds to a table.
+pub struct Commit {
+    pub actions: Vec<Action>,
+    pub operation: DeltaOperation,
+    /// An application transaction (`txn` action) that makes the commit idempotent.
+    pub app_txn: Option<String>,
+}
+
+impl Commit {
+    /// An append of new data files.
+    pub fn append(files: &[DataFile], partition_by: Option<&str>) -> Self {
+        let ms = now_ms();
+        Commit {
+            actions: files.iter().map(|f| Action::Add(f.add(ms))).collect(),
+            operation: DeltaOperation::Write {
+                mode: SaveMode::Append,
+                partition_by: partition_by.map(|c| vec![c.to_string()]),
+                predicate: None,
+            },
+            app_txn: None,
+        }
+    }
+
+    pub fn with_app_txn(mut self, app_id: impl Into<String>) -> Self {
+        self.app_txn = Some(app_id.into());
+        self
+    }
+}
+
+/// The table's schema in Delta terms: data columns, then partition columns (as strings).
+pub fn delta_schema(data: &Schema, partition_by: Option<&str>) -> Result<StructType, DeltaIoError> {
+    let mut fields: Vec<arrow::datatypes::Field> = data.fields().iter().map(|f| f.as_ref().clone()).collect();
+    if let Some(col) = partition_by {
+        fields.push(arrow::datatypes::Field::new(col, arrow::datatypes::DataType::Utf8, false));
+    }
+    Arc::new(Schema::new(fields)).as_ref().try_into_kernel().map_err(|e| DeltaIoError::Invalid(format!("schema: {e}")))
+}
+
+/// Whether the application transaction `app_id` is already in the table's log.
+pub async fn has_app_txn(table: &DeltaTable, app_id: &str) -> Result<bool, DeltaIoError> {
+    if table.version().is_none() {
+        return Ok(false);
+    }
+    Ok(table.snapshot()?.transaction_version(table.log_store().as_ref(), app_id).await?.is_some())
+}
+
+/// Creates the table at `url` with `commit`'s files as version 0 (if it has no log yet), or
+/// commits them as the next version. Returns the table after the commit.
+pub async fn commit(url: url::Url, data_schema: &Schema, partition_by: Option<&str>, commit: Commit) -> Result<DeltaTable, DeltaIoError> {
+    let table = DeltaTable::try_from_url(url.clone()).await?;
+    let props = match &commit.app_txn {
+        Some(id) => CommitProperties::default().with_application_transaction(Transaction::new(id, 1)),
+        None => CommitProperties::default(),
+    };
+    if table.version().is_none() {
+        let schema = delta_schema(data_schema, partition_by)?;
+        let mut create = table
+            .create()
+            .with_columns(schema.fields().cloned())
+            .with_actions(commit.actions)
+            .with_commit_properties(props)
+            .with_save_mode(SaveMode::ErrorIfExists);
+        if let Some(col) = partition_by {
+            create = create.with_partition_columns(vec![col.to_string()]);
+        }
+        return Ok(create.await?);
+    }
+    CommitBuilder::from(props).with_actions(commit.actions).build(Some(table.snapshot()?), table.log_store(), commit.operation).await?;
+    let mut table = table;
+    table.update_state().await?;
+    Ok(table)
+}
+
+/// Metadata action that replaces the table's schema (schema evolution).
+pub fn schema_change(table: &DeltaTable, new_data_schema: &Schema, partition_by: Option<&str>) -> Result<Action, DeltaIoError> {
+    use deltalake::kernel::MetadataExt;
+    let metadata = table
+        .snapshot()?
+        .metadata()
+        .clone()
+        .with_schema(&delta_schema(new_data_schema, partition_by)?)
+        .map_err(|e| DeltaIoError::Invalid(format!("schema change: {e}")))?;
+    Ok(Action::Metadata(metadata))
+}
