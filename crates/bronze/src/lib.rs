@@ -27,6 +27,8 @@ pub enum BronzeError {
     Manifest(#[from] duckdb::Error),
     #[error("Delta: {0}")]
     Delta(#[from] deltalake::DeltaTableError),
+    #[error("{0}")]
+    DeltaFiles(#[from] medallion_delta::DeltaIoError),
     #[error("Parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("Arrow: {0}")]

@@ -7,15 +7,13 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use deltalake::DeltaTable;
-use deltalake::kernel::Transaction;
-use deltalake::kernel::transaction::CommitProperties;
-use deltalake::protocol::SaveMode;
+use medallion_delta::{Commit, DataFileWriter, FileOptions, has_app_txn};
 use medallion_schema::{RawFormat, Table, match_path};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -34,6 +32,8 @@ pub struct BronzeConfig {
     pub lake: PathBuf,
     pub manifest: PathBuf,
     pub dry_run: bool,
+    /// Load only these tables (empty: all); other files are left for a later run.
+    pub tables: Vec<Table>,
 }
 
 /// A raw file found under `raw/`.
@@ -87,10 +87,13 @@ pub fn classify(rel: &str) -> Option<(Table, String)> {
     None
 }
 
-/// Every raw file, in path order. Folders starting with `_` or `.` (the ground truth, hidden
-/// files), temporary files and Delta tables are not raw files.
-pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeError> {
+/// Every raw file of `tables` (empty: all), in path order, with its content hash (computed in
+/// parallel). Folders starting with `_` or `.` (the ground truth, hidden files), temporary files
+/// and Delta tables are not raw files.
+pub fn discover(raw: &Path, tables: &[Table]) -> Result<(Vec<SourceFile>, Vec<String>), BronzeError> {
+    let wanted = |t: Table| tables.is_empty() || tables.contains(&t);
     let mut found = Vec::new();
+    let mut to_hash: Vec<(PathBuf, String, Table, String)> = Vec::new();
     let mut unknown = Vec::new();
     let mut stack = vec![raw.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -105,6 +108,9 @@ pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeErro
                 if !path.join("_delta_log").exists() {
                     stack.push(path);
                 } else if match_path(&Table::Returns.raw().path, &rel).is_some() {
+                    if !wanted(Table::Returns) {
+                        continue;
+                    }
                     // A Delta source: each commit file is one source file, replayed in order.
                     found.extend(delta_commits(&path, &rel)?);
                 } else {
@@ -113,14 +119,20 @@ pub fn discover(raw: &Path) -> Result<(Vec<SourceFile>, Vec<String>), BronzeErro
                 continue;
             }
             match classify(&rel) {
-                Some((table, partition)) => {
-                    let (content_hash, bytes) = hash_file(&path)?;
-                    found.push(SourceFile { table: table.name().to_string(), rel, content_hash, bytes, partition });
-                }
+                Some((table, partition)) if wanted(table) => to_hash.push((path, rel, table, partition)),
+                Some(_) => {}
                 None => unknown.push(rel),
             }
         }
     }
+    let hashed: Vec<SourceFile> = to_hash
+        .into_par_iter()
+        .map(|(path, rel, table, partition)| {
+            let (content_hash, bytes) = hash_file(&path)?;
+            Ok(SourceFile { table: table.name().to_string(), rel, content_hash, bytes, partition })
+        })
+        .collect::<Result<_, BronzeError>>()?;
+    found.extend(hashed);
     found.sort();
     unknown.sort();
     Ok((found, unknown))
@@ -194,14 +206,8 @@ pub(crate) fn bronze_fields(canonical: &Schema) -> Vec<Field> {
         .collect();
     fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
     fields.push(Field::new("src_filename", DataType::Utf8, false));
-    fields.push(Field::new("src_row_hash", DataType::Utf8, false));
+    fields.push(Field::new("src_row_hash", DataType::Binary, false));
     fields
-}
-
-fn with_partition(schema: &SchemaRef, column: &str) -> SchemaRef {
-    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(Field::new(column, DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
 }
 
 fn rejects_schema() -> SchemaRef {
@@ -270,6 +276,23 @@ struct Ctx<'a> {
     manifest: &'a Manifest,
     rt: &'a tokio::runtime::Runtime,
     progress: &'a dyn Progress,
+    /// Each table's Delta state, opened once per run; its commits take turns through the lock.
+    deltas: BTreeMap<Table, Mutex<Option<DeltaTable>>>,
+}
+
+impl Ctx<'_> {
+    /// Runs `f` on the table's Delta state (opened on first use), holding the table's turn.
+    fn with_delta<T>(&self, table: Table, f: impl AsyncFnOnce(&mut DeltaTable) -> Result<T, BronzeError>) -> Result<T, BronzeError> {
+        let slot = self.deltas.get(&table).expect("a slot per table");
+        let mut guard = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.rt.block_on(async {
+            if guard.is_none() {
+                let dir = self.cfg.lake.join(format!("bronze/delta/{table}"));
+                *guard = Some(medallion_delta::open(medallion_delta::table_url(&dir)?).await?);
+            }
+            f(guard.as_mut().expect("opened above")).await
+        })
+    }
 }
 
 /// Runs Bronze over `cfg.raw`.
@@ -280,7 +303,7 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
 /// Runs Bronze, reporting each file read to `progress`.
 pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<RunReport, BronzeError> {
     let started = Instant::now();
-    let (files, unrecognised) = discover(&cfg.raw)?;
+    let (files, unrecognised) = discover(&cfg.raw, &cfg.tables)?;
     if cfg.dry_run {
         return dry_run(cfg, files, unrecognised, progress);
     }
@@ -293,7 +316,8 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| BronzeError::io(&cfg.lake, e))?;
     // First finish what an interrupted run left in the journal.
     let journal = cfg.lake.join("_bronze_journal");
-    let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress };
+    let deltas = Table::ALL.iter().map(|t| (*t, Mutex::new(None))).collect();
+    let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress, deltas };
     for batch in read_journal(&journal)? {
         report.recovered += 1;
         report.loaded.extend(commit_batch(&ctx, &batch)?);
@@ -308,23 +332,37 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
             None => pending.entry((f.table.clone(), f.partition.clone())).or_default().push(f),
         }
     }
-    // Tables load in parallel; a table's batches commit in order (Delta history, returns
-    // versions), each journalled first.
-    let mut by_table: BTreeMap<String, Vec<Batch>> = BTreeMap::new();
+    // Batches load in parallel, largest first, each journalled first. Returns versions form
+    // one chain that applies in order; any other batch stands alone.
+    let mut chains: Vec<Vec<Batch>> = Vec::new();
+    let mut returns_chain = Vec::new();
     for ((table, partition), files) in pending {
-        by_table.entry(table.clone()).or_default().push(Batch::new(&table, &partition, files));
+        let batch = Batch::new(&table, &partition, files);
+        if batch.table() == Table::Returns { returns_chain.push(batch) } else { chains.push(vec![batch]) }
     }
-    let loaded: Vec<Vec<ManifestRow>> = by_table
-        .into_par_iter()
-        .map(|(_, batches)| {
-            let mut rows = Vec::new();
-            for batch in batches {
-                write_journal(&journal, &batch)?;
-                rows.extend(commit_batch(&ctx, &batch)?);
-            }
-            Ok(rows)
-        })
-        .collect::<Result<_, BronzeError>>()?;
+    if !returns_chain.is_empty() {
+        chains.push(returns_chain);
+    }
+    let size = |chain: &Vec<Batch>| chain.iter().flat_map(|b| &b.files).map(|f| f.bytes).sum::<u64>();
+    chains.sort_by_key(|c| std::cmp::Reverse(size(c)));
+    // One worker more than cores: commits wait on fsync, and the spare worker keeps the CPU busy.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(workers).build().map_err(|e| BronzeError::Corrupt(format!("thread pool: {e}")))?;
+    let loaded: Vec<Vec<ManifestRow>> = pool.install(|| {
+        chains
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|batches| {
+                let mut rows = Vec::new();
+                for batch in batches {
+                    write_journal(&journal, &batch)?;
+                    rows.extend(commit_batch(&ctx, &batch)?);
+                }
+                Ok(rows)
+            })
+            .collect::<Result<_, BronzeError>>()
+    })?;
     report.loaded.extend(loaded.into_iter().flatten());
     report.loaded.sort_by(|a, b| a.src_path.cmp(&b.src_path));
     manifest.register_views(&cfg.lake)?;
@@ -404,20 +442,45 @@ pub(crate) fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
 }
 
 /// Loads one batch and commits it; every step is idempotent, so a journal replay is safe.
+///
+/// Rows stream from the readers into data files inside the Delta table's folder (invisible to
+/// readers until the commit), the Delta commit carries the batch id, then the same files are
+/// hard-linked into the plain Parquet layout: each row is encoded once.
 fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, BronzeError> {
-    let (cfg, manifest, rt) = (ctx.cfg, ctx.manifest, ctx.rt);
+    let (cfg, manifest) = (ctx.cfg, ctx.manifest);
     let table = batch.table();
     if table == Table::Returns {
         return commit_returns_version(ctx, batch);
     }
     let ingestion_us = batch.ingestion_us;
-    let mut data: Vec<RecordBatch> = Vec::new();
+    let delta_dir = cfg.lake.join(format!("bronze/delta/{table}"));
+    let app_id = format!("medallion-bronze-{}", batch.id);
+    let pcol = partition_column(table);
+    let part_dir = pcol.map(|c| format!("{c}={}", batch.partition)).unwrap_or_default();
+    // A replay of a batch whose Delta commit went through only re-counts its rows.
+    let committed = ctx.with_delta(table, async |delta| Ok(has_app_txn(delta, &app_id).await?))?;
+    let mut writer = if committed {
+        None
+    } else {
+        let values = pcol.map(|c| vec![(c.to_string(), batch.partition.clone())]).unwrap_or_default();
+        let options = FileOptions {
+            created_by: "medallion-bronze".into(),
+            no_dictionary: unique_columns(table),
+            // Hashes are random bytes: compressing them only costs time.
+            uncompressed: vec!["src_row_hash".into()],
+            zstd_level: 1,
+            ..FileOptions::default()
+        };
+        Some(DataFileWriter::new(&delta_dir, &part_dir, &format!("part-{}", batch.id), bronze_schema(table), values, options)?)
+    };
     let mut rejects = RejectColumns::default();
     let mut rows = Vec::new();
     for f in &batch.files {
         let started = Instant::now();
         let read: FileRead = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |b, hashes| {
-            data.push(audit(b, hashes, table, &f.rel, ingestion_us)?);
+            if let Some(w) = writer.as_mut() {
+                w.write(&audit(b, hashes, table, &f.rel, ingestion_us)?)?;
+            }
             Ok(())
         })?;
         for r in &read.rejects {
@@ -432,30 +495,62 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
         let message = read.file_error.as_ref().map(|(c, m)| format!("{c}: {m}")).unwrap_or_default();
         rows.push(ManifestRow::new(f, &read, status, &message, started.elapsed().as_secs_f64()));
     }
-    let schema = bronze_schema(table);
-    let part_dir = match partition_column(table) {
-        Some(col) => format!("{col}={}/", batch.partition),
-        None => String::new(),
-    };
-    let loaded: usize = data.iter().map(RecordBatch::num_rows).sum();
-    if loaded > 0 {
-        let path = cfg.lake.join(format!("bronze/parquet/{table}/{part_dir}part-{}.parquet", batch.id));
-        write_parquet(&path, schema.clone(), &data)?;
-    }
     if rejects.len() > 0 {
         let path = cfg.lake.join(format!("_rejects/{table}/rejects-{}.parquet", batch.id));
         write_parquet(&path, rejects_schema(), &[rejects.finish()?])?;
     }
-    crash_point("after_parquet")?;
-    if loaded > 0 {
-        rt.block_on(delta_append(cfg, table, batch, schema, data))?;
+    if let Some(writer) = writer {
+        let files = writer.finish()?;
+        crash_point("after_parquet")?;
+        if !files.is_empty() {
+            // Batches of one table load in parallel; their commits take turns.
+            let commit = Commit::append(&files, pcol).with_app_txn(&app_id);
+            ctx.with_delta(table, async |delta| {
+                *delta = medallion_delta::commit(delta, &bronze_schema(table), pcol, commit).await?;
+                Ok(())
+            })?;
+        }
     }
     crash_point("after_delta")?;
+    link_into_parquet(&delta_dir.join(&part_dir), &cfg.lake.join(format!("bronze/parquet/{table}")).join(&part_dir), &batch.id)?;
     manifest.record(&batch.id, &rows)?;
     crash_point("after_manifest")?;
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
     Ok(rows)
+}
+
+/// Columns whose values are (nearly) all distinct: the row hash and the table's key.
+fn unique_columns(table: Table) -> Vec<String> {
+    let mut cols: Vec<String> = table.raw().primary_key.clone();
+    cols.push("src_row_hash".into());
+    cols
+}
+
+/// Hard-links the batch's committed data files into the plain Parquet layout (a copy where
+/// links are impossible); files already there are left alone.
+fn link_into_parquet(delta_part: &Path, parquet_part: &Path, batch_id: &str) -> Result<(), BronzeError> {
+    let Ok(entries) = fs::read_dir(delta_part) else { return Ok(()) };
+    let prefix = format!("part-{batch_id}-");
+    for entry in entries {
+        let from = entry.map_err(|e| BronzeError::io(delta_part, e))?.path();
+        let name = from.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if !name.starts_with(&prefix) || !name.ends_with(".parquet") {
+            continue;
+        }
+        let to = parquet_part.join(&name);
+        if to.exists() {
+            continue;
+        }
+        fs::create_dir_all(parquet_part).map_err(|e| BronzeError::io(parquet_part, e))?;
+        let tmp = to.with_extension("parquet.tmp");
+        let _ = fs::remove_file(&tmp);
+        if fs::hard_link(&from, &tmp).is_err() {
+            fs::copy(&from, &tmp).map_err(|e| BronzeError::io(&tmp, e))?;
+        }
+        fs::rename(&tmp, &to).map_err(|e| BronzeError::io(&to, e))?;
+    }
+    Ok(())
 }
 
 /// One raw returns version: its changes MERGEd into Bronze returns, then the Parquet mirror.
@@ -484,55 +579,13 @@ fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRo
         started.elapsed().as_secs_f64(),
     );
     row.rows_rejected = ch.keyless as u64;
+    if ch.keyless > 0 {
+        row.rejects_by_reason.insert("null_required".into(), ch.keyless as u64);
+    }
     manifest.record(&batch.id, std::slice::from_ref(&row))?;
     crash_point("after_manifest")?;
     let _ = fs::remove_file(cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id)));
     Ok(vec![row])
-}
-
-async fn delta_append(
-    cfg: &BronzeConfig,
-    table: Table,
-    batch: &Batch,
-    schema: SchemaRef,
-    data: Vec<RecordBatch>,
-) -> Result<(), BronzeError> {
-    let dir = cfg.lake.join(format!("bronze/delta/{table}"));
-    fs::create_dir_all(&dir).map_err(|e| BronzeError::io(&dir, e))?;
-    let url = table_url(&dir)?;
-    let delta = DeltaTable::try_from_url(url).await?;
-    let app_id = format!("medallion-bronze-{}", batch.id);
-    if delta.version().is_some() {
-        let done = delta.snapshot()?.transaction_version(delta.log_store().as_ref(), &app_id).await?;
-        if done.is_some() {
-            return Ok(()); // committed before an interruption
-        }
-    }
-    let (schema, data) = match partition_column(table) {
-        None => (schema, data),
-        Some(col) => {
-            let with = with_partition(&schema, col);
-            let data = data
-                .into_iter()
-                .map(|b| {
-                    let mut cols = b.columns().to_vec();
-                    cols.push(Arc::new(StringArray::from(vec![batch.partition.as_str(); b.num_rows()])));
-                    RecordBatch::try_new(with.clone(), cols)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            (with, data)
-        }
-    };
-    let _ = schema;
-    let mut write = delta
-        .write(data)
-        .with_save_mode(SaveMode::Append)
-        .with_commit_properties(CommitProperties::default().with_application_transaction(Transaction::new(&app_id, 1)));
-    if let Some(col) = partition_column(table) {
-        write = write.with_partition_columns(vec![col.to_string()]);
-    }
-    write.await?;
-    Ok(())
 }
 
 #[derive(Default)]

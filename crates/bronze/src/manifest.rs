@@ -25,6 +25,8 @@ pub struct ManifestRow {
     pub bytes: u64,
     pub seconds: f64,
     pub message: String,
+    /// Rejected rows per reason code (reported, not stored: `bronze.rejects` has the rows).
+    pub rejects_by_reason: std::collections::BTreeMap<String, u64>,
 }
 
 impl ManifestRow {
@@ -40,6 +42,10 @@ impl ManifestRow {
             bytes: f.bytes,
             seconds,
             message: message.to_string(),
+            rejects_by_reason: read.rejects.iter().fold(Default::default(), |mut m, r| {
+                *m.entry(r.code.clone()).or_default() += 1;
+                m
+            }),
         }
     }
 }
@@ -109,13 +115,19 @@ impl Manifest {
     /// Records a batch's files in one transaction.
     pub fn record(&self, batch_id: &str, rows: &[ManifestRow]) -> Result<(), BronzeError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
         let now_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+        // One statement per batch, not per file: rows go through an appender into a
+        // connection-local staging table, then upsert together.
+        conn.execute_batch(
+            "create temp table if not exists manifest_staging as
+                 select * exclude (processed_at), 0::bigint as processed_at_us from manifest_processed_files limit 0;
+             delete from manifest_staging",
+        )?;
+        let tx = conn.transaction()?;
         {
-            let mut stmt =
-                tx.prepare("insert or replace into manifest_processed_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, make_timestamp(?), ?)")?;
+            let mut app = tx.appender("manifest_staging")?;
             for r in rows {
-                stmt.execute(params![
+                app.append_row(params![
                     r.src_path,
                     r.table_name,
                     r.content_hash,
@@ -126,11 +138,18 @@ impl Manifest {
                     r.bytes as i64,
                     r.seconds,
                     batch_id,
-                    now_us,
-                    r.message
+                    r.message,
+                    now_us
                 ])?;
             }
+            app.flush()?;
         }
+        tx.execute_batch(
+            "insert or replace into manifest_processed_files
+                 select src_path, table_name, content_hash, status, rows_read, rows_loaded, rows_rejected, bytes, seconds,
+                        batch_id, make_timestamp(processed_at_us), message
+                 from manifest_staging",
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use arrow::array::{Array, RecordBatch, StringArray};
+use arrow::array::{Array, BinaryArray, RecordBatch, StringArray};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use medallion_bronze::read::row_hash;
 use medallion_bronze::{BronzeConfig, run};
 use medallion_gen::{GenConfig, NoProgress};
 use medallion_schema::Table;
@@ -25,7 +26,13 @@ fn generate(raw: &Path, start: &str, days: u32, increment: bool) {
 }
 
 fn config(root: &Path, raw: &Path) -> BronzeConfig {
-    BronzeConfig { raw: raw.to_path_buf(), lake: root.join("lake"), manifest: root.join("warehouse.duckdb"), dry_run: false }
+    BronzeConfig {
+        raw: raw.to_path_buf(),
+        lake: root.join("lake"),
+        manifest: root.join("warehouse.duckdb"),
+        dry_run: false,
+        tables: Vec::new(),
+    }
 }
 
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
@@ -160,8 +167,17 @@ fn a_run_loads_every_row_once_into_parquet_and_delta() {
     let b = &read_parquet(&orders[0])[0];
     let file = b.column_by_name("src_filename").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
     assert!(file.value(0).starts_with("orders_header/order_dt=2024-01-"));
-    let hash = b.column_by_name("src_row_hash").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
-    assert_eq!(hash.value(0).len(), 32);
+    // src_row_hash is the hash of the raw line the row came from: every row of a source file
+    // matches one of its lines.
+    let hash = b.column_by_name("src_row_hash").unwrap().as_any().downcast_ref::<BinaryArray>().unwrap();
+    let src = file.value(0);
+    let text = std::fs::read_to_string(raw.join(src)).unwrap();
+    let line_hashes: std::collections::HashSet<[u8; 16]> = text.lines().skip(1).map(|l| row_hash(l.as_bytes())).collect();
+    let from_src: Vec<usize> = (0..b.num_rows()).filter(|i| file.value(*i) == src).collect();
+    assert!(!from_src.is_empty());
+    for i in from_src {
+        assert!(line_hashes.contains(hash.value(i)), "row {i} of {src}: src_row_hash matches no raw line");
+    }
     assert_eq!(b.column_by_name("ingestion_ts").unwrap().null_count(), 0);
     assert!(orders[0].to_string_lossy().contains("order_month=2024-01"));
 

@@ -47,6 +47,9 @@ struct BronzeArgs {
     /// Validate and report what would be loaded and rejected; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Only these tables (comma-separated); the others wait for a later run.
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -180,7 +183,8 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
     if !args.raw.is_dir() {
         return Err(format!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display()));
     }
-    let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run };
+    let tables = args.tables.iter().map(|t| t.parse::<Table>().map_err(|e| format!("--tables: {e}"))).collect::<Result<Vec<_>, _>>()?;
+    let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run, tables };
     let bars = Bars::new();
     let report = medallion_bronze::run_with_progress(&cfg, &bars).map_err(|e| e.to_string())?;
     bars.clear();
@@ -198,6 +202,18 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
     println!("{:<16} {:>6} {:>12} {:>12} {:>9} {:>9} {:>8}", "table", "files", "rows read", "loaded", "rejected", "MB", "busy s");
     for (t, (files, read, loaded, rejected, bytes, secs)) in &tables {
         println!("{t:<16} {files:>6} {read:>12} {loaded:>12} {rejected:>9} {:>9.1} {secs:>8.2}", *bytes as f64 / 1e6);
+    }
+    let mut by_reason: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for r in &report.loaded {
+        for (code, n) in &r.rejects_by_reason {
+            *by_reason.entry((r.table_name.as_str(), code.as_str())).or_default() += n;
+        }
+    }
+    if !by_reason.is_empty() {
+        println!("\nrejected rows by reason (rows in lake/_rejects/, view bronze.rejects):");
+        for ((t, code), n) in &by_reason {
+            println!("  {t:<16} {code:<28} {n:>9}");
+        }
     }
     let failed: Vec<&str> = report.loaded.iter().filter(|r| r.status == "failed").map(|r| r.message.as_str()).collect();
     for f in &failed {

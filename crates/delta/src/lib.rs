@@ -49,6 +49,10 @@ pub struct FileOptions {
     /// A file is closed once it holds this many rows (deterministic file boundaries).
     pub max_file_rows: u64,
     pub created_by: String,
+    /// Columns with (nearly) unique values: a dictionary only costs time there.
+    pub no_dictionary: Vec<String>,
+    /// Columns stored without compression (random bytes gain nothing from it).
+    pub uncompressed: Vec<String>,
 }
 
 impl Default for FileOptions {
@@ -59,6 +63,8 @@ impl Default for FileOptions {
             target_file_bytes: 192 << 20,
             max_file_rows: u64::MAX,
             created_by: "medallion".into(),
+            no_dictionary: Vec::new(),
+            uncompressed: Vec::new(),
         }
     }
 }
@@ -138,11 +144,17 @@ impl DataFileWriter {
         options: FileOptions,
     ) -> Result<Self, DeltaIoError> {
         let level = ZstdLevel::try_new(options.zstd_level).map_err(|e| DeltaIoError::Invalid(e.to_string()))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(options.max_row_group_rows))
-            .set_created_by(options.created_by.clone())
-            .build();
+            .set_created_by(options.created_by.clone());
+        for col in &options.no_dictionary {
+            props = props.set_column_dictionary_enabled(col.as_str().into(), false);
+        }
+        for col in &options.uncompressed {
+            props = props.set_column_compression(col.as_str().into(), Compression::UNCOMPRESSED);
+        }
+        let props = props.build();
         let prefix = if dir.is_empty() { stem.to_string() } else { format!("{dir}/{stem}") };
         Ok(DataFileWriter { root: root.to_path_buf(), prefix, schema, partition_values, props, options, open: None, done: Vec::new() })
     }
@@ -274,10 +286,19 @@ pub async fn has_app_txn(table: &DeltaTable, app_id: &str) -> Result<bool, Delta
     Ok(table.snapshot()?.transaction_version(table.log_store().as_ref(), app_id).await?.is_some())
 }
 
-/// Creates the table at `url` with `commit`'s files as version 0 (if it has no log yet), or
-/// commits them as the next version. Returns the table after the commit.
-pub async fn commit(url: url::Url, data_schema: &Schema, partition_by: Option<&str>, commit: Commit) -> Result<DeltaTable, DeltaIoError> {
-    let table = DeltaTable::try_from_url(url.clone()).await?;
+/// Opens the table at `url` (a folder without a log yet gives a table without a version).
+pub async fn open(url: url::Url) -> Result<DeltaTable, DeltaIoError> {
+    Ok(DeltaTable::try_from_url(url).await?)
+}
+
+/// Creates `table` with `commit`'s files as version 0 (if it has no log yet), or commits them
+/// as the next version. Returns the table as of the new version.
+pub async fn commit(
+    table: &DeltaTable,
+    data_schema: &Schema,
+    partition_by: Option<&str>,
+    commit: Commit,
+) -> Result<DeltaTable, DeltaIoError> {
     let props = match &commit.app_txn {
         Some(id) => CommitProperties::default().with_application_transaction(Transaction::new(id, 1)),
         None => CommitProperties::default(),
@@ -285,6 +306,7 @@ pub async fn commit(url: url::Url, data_schema: &Schema, partition_by: Option<&s
     if table.version().is_none() {
         let schema = delta_schema(data_schema, partition_by)?;
         let mut create = table
+            .clone()
             .create()
             .with_columns(schema.fields().cloned())
             .with_actions(commit.actions)
@@ -296,7 +318,7 @@ pub async fn commit(url: url::Url, data_schema: &Schema, partition_by: Option<&s
         return Ok(create.await?);
     }
     CommitBuilder::from(props).with_actions(commit.actions).build(Some(table.snapshot()?), table.log_store(), commit.operation).await?;
-    let mut table = table;
+    let mut table = table.clone();
     table.update_state().await?;
     Ok(table)
 }

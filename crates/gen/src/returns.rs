@@ -354,13 +354,15 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
     let evolved = bare(&returns_evolved_schema());
     let files = |s: &Segment| s.done.iter().map(|g| g.base.clone()).collect::<Vec<_>>();
     if increment {
-        medallion_delta::commit(url, &evolved, None, Commit::append(&files(new), None)).await.map_err(delta_err)?;
+        let table = medallion_delta::open(url).await.map_err(delta_err)?;
+        medallion_delta::commit(&table, &evolved, None, Commit::append(&files(new), None)).await.map_err(delta_err)?;
         return Ok(());
     }
-    let table = medallion_delta::commit(url.clone(), &base_schema, None, Commit::append(&files(old), None)).await.map_err(delta_err)?;
+    let table = medallion_delta::open(url).await.map_err(delta_err)?;
+    let table = medallion_delta::commit(&table, &base_schema, None, Commit::append(&files(old), None)).await.map_err(delta_err)?;
     let mut v1 = Commit::append(&files(new), None);
     v1.actions.insert(0, medallion_delta::schema_change(&table, &evolved, None).map_err(delta_err)?);
-    medallion_delta::commit(url.clone(), &evolved, None, v1).await.map_err(delta_err)?;
+    let table = medallion_delta::commit(&table, &evolved, None, v1).await.map_err(delta_err)?;
 
     let ms = medallion_delta::now_ms();
     let groups = || old.done.iter().chain(&new.done);
@@ -382,7 +384,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
     if v2.is_empty() {
         return Ok(());
     }
-    medallion_delta::commit(url.clone(), &evolved, None, Commit { actions: v2, operation: merge, app_txn: None })
+    let table = medallion_delta::commit(&table, &evolved, None, Commit { actions: v2, operation: merge, app_txn: None })
         .await
         .map_err(delta_err)?;
     let mut v3 = Vec::new();
@@ -397,7 +399,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
         return Ok(());
     }
     let delete = DeltaOperation::Delete { predicate: Some("return_id IN (cancelled returns)".into()) };
-    medallion_delta::commit(url, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await.map_err(delta_err)?;
+    medallion_delta::commit(&table, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await.map_err(delta_err)?;
     Ok(())
 }
 
