@@ -258,6 +258,29 @@ fn a_live_lock_refuses_and_a_stale_lock_is_recovered() {
 }
 
 #[test]
+fn a_lake_with_another_schema_is_refused_not_appended_to() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 2, false);
+    let mut cfg = config(dir.path(), &raw);
+    cfg.tables = vec![Table::Stores];
+    // A Bronze stores table from another layout: one column only.
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new(vec![arrow::datatypes::Field::new(
+        "store_id",
+        arrow::datatypes::DataType::Int64,
+        false,
+    )]));
+    let root = cfg.lake.join("bronze/delta/stores");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let table = rt.block_on(medallion_delta::open(medallion_delta::table_url(&root).unwrap())).unwrap();
+    rt.block_on(medallion_delta::commit(&table, &schema, None, medallion_delta::Commit::append(&[], None))).unwrap();
+    let err = run(&cfg).unwrap_err().to_string();
+    assert!(err.contains("bronze/delta/stores") && err.contains("Bronze schema"), "{err}");
+    assert!(!cfg.lake.join("bronze/parquet/stores").exists(), "nothing was linked");
+}
+
+#[test]
 fn dry_run_writes_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();

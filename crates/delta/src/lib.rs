@@ -278,6 +278,17 @@ pub fn delta_schema(data: &Schema, partition_by: Option<&str>) -> Result<StructT
     Arc::new(Schema::new(fields)).as_ref().try_into_kernel().map_err(|e| DeltaIoError::Invalid(format!("schema: {e}")))
 }
 
+/// Whether an existing table's schema is exactly `data_schema` plus the partition column
+/// (a table without a version matches anything).
+pub fn schema_matches(table: &DeltaTable, data_schema: &Schema, partition_by: Option<&str>) -> Result<bool, DeltaIoError> {
+    if table.version().is_none() {
+        return Ok(true);
+    }
+    let want = delta_schema(data_schema, partition_by)?;
+    let have = table.snapshot()?.schema();
+    Ok(have.fields().map(|f| (f.name(), f.data_type())).eq(want.fields().map(|f| (f.name(), f.data_type()))))
+}
+
 /// Whether the application transaction `app_id` is already in the table's log.
 pub async fn has_app_txn(table: &DeltaTable, app_id: &str) -> Result<bool, DeltaIoError> {
     if table.version().is_none() {

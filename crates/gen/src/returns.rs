@@ -99,6 +99,9 @@ pub fn table_url(path: &std::path::Path) -> Result<url::Url, GenError> {
     medallion_delta::table_url(path).map_err(delta_err)
 }
 
+/// Bumped whenever the way the history is written changes, so a rerun rewrites an old table.
+const HISTORY_LAYOUT: u32 = 2;
+
 /// Returns per data file: small enough to keep memory flat, large enough for few files.
 const ROWS_PER_FILE: u64 = 256 * 1024;
 
@@ -316,7 +319,10 @@ pub fn write_returns(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError
     // source data downstream. A marker with the history's fingerprint makes a rerun leave an
     // identical table (and an already applied increment) alone.
     let marker = dir.join(format!("_medallion_gen_{unit}.json"));
-    let fingerprint = format!("{{\"seed\":{},\"scale\":{},\"rows\":{},\"hash\":\"{:016x}\"}}", cfg.seed, cfg.scale, rows, print);
+    let fingerprint = format!(
+        "{{\"layout\":{HISTORY_LAYOUT},\"seed\":{},\"scale\":{},\"rows\":{},\"hash\":\"{:016x}\"}}",
+        cfg.seed, cfg.scale, rows, print
+    );
     if !std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
         if !cfg.increment && dir.exists() {
             // A base run starts the table afresh.
