@@ -222,8 +222,12 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
     for c in &report.changed {
         println!("changed since loaded, not reloaded: {c}");
     }
-    for u in &report.unrecognised {
+    // Listed, not loaded; a few names are enough to see what they are.
+    for u in report.unrecognised.iter().take(5) {
         println!("not a raw file of any table: {u}");
+    }
+    if report.unrecognised.len() > 5 {
+        println!("… and {} more files that belong to no table", report.unrecognised.len() - 5);
     }
     println!(
         "{} files {}, {} already loaded, {} changed, {} recovered from an interrupted run, {:.2} s{}",
