@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod dbt;
+
 /// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
 const DUCKDB_VERSION: &str = "1.5.6";
 /// The npm release of DuckDB's Node.js bindings that ships that library.
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("sample") => sample(),
+        Some("dbt") => dbt_passthrough(&args[1..]),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
         _ => Err(USAGE.to_string()),
     };
@@ -36,7 +39,8 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  pipeline [--scale S] [--seed N]   gen → bronze (release build): data_raw/, lake/, duckdb/
+  pipeline [--scale S] [--seed N]   gen → bronze → dbt build (release build): data_raw/, lake/, duckdb/
+  dbt <args…>                       dbt (from the project's venv) on dbt/ and duckdb/warehouse.duckdb
   test                              fmt check, clippy, and the whole test suite
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   sample                            rewrite data_raw/samples/ (after an intended output change)
@@ -148,6 +152,7 @@ fn pipeline(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let raw = root.join("data_raw");
     timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw)))?;
+    let warehouse = root.join("duckdb").join("warehouse.duckdb");
     timed("bronze", || {
         run(command_with_env(release_binary())?
             .arg("bronze")
@@ -156,8 +161,16 @@ fn pipeline(args: &[String]) -> Result<()> {
             .arg("--lake")
             .arg(root.join("lake"))
             .arg("--manifest")
-            .arg(root.join("duckdb").join("warehouse.duckdb")))
-    })
+            .arg(&warehouse))
+    })?;
+    timed("dbt venv", || dbt::ensure_venv().map(|_| ()))?;
+    timed("silver + gold (dbt build)", || dbt::dbt(&warehouse, &root.join("dbt"), &["build"]))
+}
+
+fn dbt_passthrough(args: &[String]) -> Result<()> {
+    let root = workspace_root();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dbt::dbt(&root.join("duckdb").join("warehouse.duckdb"), &root.join("dbt"), &args)
 }
 
 /// The release binary with the library path set, for running outside cargo.

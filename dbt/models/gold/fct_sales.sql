@@ -1,0 +1,46 @@
+-- Sales at order-line grain. Every Silver order line is here exactly once: lines whose
+-- order, customer, store or product is unknown point at the unknown member instead of being
+-- lost. Amounts are in the order's currency and in AUD (rate of the order date).
+with lines as (
+    select * from {{ ref('stg_orders_lines') }}
+),
+
+orders as (
+    select * from {{ ref('stg_orders_header') }}
+),
+
+rates as (
+    select * from {{ ref('stg_exchange_rates') }}
+)
+
+select
+    {{ surrogate_key(['l.order_id', 'l.line_number']) }} as sales_key,
+    l.order_id as order_number,
+    l.line_number,
+    coalesce(cast(strftime(o.order_dt_local, '%Y%m%d') as integer), -1) as date_key,
+    case when o.order_id is null or o.has_unknown_customer then {{ unknown_key() }} else {{ surrogate_key(['o.customer_id']) }} end as customer_key,
+    case when o.order_id is null or o.has_unknown_store then {{ unknown_key() }} else {{ surrogate_key(['o.store_id']) }} end as store_key,
+    coalesce(p.product_key, {{ unknown_key() }}) as product_key,
+    o.order_ts,
+    o.channel,
+    o.currency,
+    l.qty as quantity,
+    l.unit_price,
+    l.line_total,
+    l.discount_amount,
+    l.tax_amount,
+    l.net_amount,
+    case when o.currency = 'AUD' then 1 else r.rate_to_aud end as rate_to_aud,
+    cast(l.line_total * case when o.currency = 'AUD' then 1 else r.rate_to_aud end as decimal(18, 4)) as line_total_aud,
+    cast(l.net_amount * case when o.currency = 'AUD' then 1 else r.rate_to_aud end as decimal(18, 4)) as net_amount_aud,
+    l.has_unknown_product,
+    l.is_negative_qty,
+    l.is_zero_price,
+    o.order_id is null as has_unknown_order
+from lines l
+left join orders o on o.order_id = l.order_id
+left join {{ ref('dim_product_scd') }} p
+    on p.product_id = l.product_id
+    and not p.is_unknown_member
+    and o.order_ts >= p.valid_from and o.order_ts < p.valid_to
+left join rates r on r.rate_date = o.order_dt_local and r.currency = o.currency

@@ -1,0 +1,33 @@
+-- Hourly sensor readings per store and shelf: averages, out-of-range counts and a rolling
+-- 24-hour average temperature.
+with hourly as (
+    select
+        store_id,
+        shelf_id,
+        date_trunc('hour', sensor_ts) as reading_hour,
+        count(*) as readings,
+        avg(temperature_c) filter (where not is_temperature_out_of_range) as avg_temperature_c,
+        avg(humidity_pct) filter (where not is_humidity_out_of_range) as avg_humidity_pct,
+        min(battery_mv) as min_battery_mv,
+        count(*) filter (where is_out_of_range) as out_of_range_readings
+    from {{ ref('stg_sensors') }}
+    group by all
+)
+
+select
+    {{ surrogate_key(['store_id', 'shelf_id', 'reading_hour']) }} as reading_key,
+    {{ surrogate_key(['store_id']) }} as store_key,
+    cast(strftime(cast(reading_hour as date), '%Y%m%d') as integer) as date_key,
+    store_id,
+    shelf_id,
+    reading_hour,
+    readings,
+    round(avg_temperature_c, 3) as avg_temperature_c,
+    round(avg_humidity_pct, 3) as avg_humidity_pct,
+    min_battery_mv,
+    out_of_range_readings,
+    out_of_range_readings > 0 as has_out_of_range,
+    round(avg(avg_temperature_c) over (
+        partition by store_id, shelf_id order by reading_hour range between interval 23 hour preceding and current row
+    ), 3) as rolling_24h_avg_temperature_c
+from hourly

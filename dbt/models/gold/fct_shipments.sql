@@ -1,0 +1,18 @@
+-- Shipments with cost, delivery days and the carrier SLA verdict.
+select
+    {{ surrogate_key(['s.shipment_id']) }} as shipment_key,
+    s.shipment_id,
+    s.order_id as order_number,
+    coalesce(cast(strftime(cast(s.shipped_at as date), '%Y%m%d') as integer), -1) as ship_date_key,
+    case when o.order_id is null or o.has_unknown_store then {{ unknown_key() }} else {{ surrogate_key(['o.store_id']) }} end as store_key,
+    s.carrier,
+    s.shipped_at,
+    s.delivered_at,
+    s.ship_cost as shipping_cost,
+    s.delivery_days,
+    s.sla_days,
+    s.is_in_transit,
+    s.is_on_time as on_time_flag,
+    s.is_late
+from {{ ref('stg_shipments') }} s
+left join {{ ref('stg_orders_header') }} o on o.order_id = s.order_id

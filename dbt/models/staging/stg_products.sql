@@ -1,0 +1,23 @@
+-- One row per product_id: the latest load wins (increments carry price changes).
+with latest as (
+    select * from {{ source('bronze', 'products') }}
+    qualify {{ latest_by(['product_id']) }}
+)
+
+select
+    product_id,
+    {{ clean_text('sku') }} as sku,
+    {{ clean_text('name') }} as product_name,
+    {{ clean_text('category') }} as category,
+    {{ clean_text('subcategory') }} as subcategory,
+    current_price,
+    upper({{ clean_text('currency') }}) as currency,
+    coalesce(is_discontinued, false) as is_discontinued,
+    introduced_dt,
+    discontinued_dt,
+    (current_price is null or current_price <= 0) as is_invalid_price,
+    (coalesce(is_discontinued, false) and discontinued_dt is null) as is_discontinued_without_date,
+    {{ effective_from('src_filename') }} as effective_from,
+    ingestion_ts,
+    src_filename
+from latest

@@ -1,0 +1,15 @@
+-- Returns in their current state. Cancelled returns (deleted at the source) are kept as
+-- tombstones with is_deleted, so history stays auditable; Gold counts only live ones.
+select
+    return_id,
+    order_id,
+    product_id,
+    return_ts,
+    qty,
+    lower({{ clean_text('reason') }}) as reason,
+    upper({{ clean_text('return_reason_code') }}) as return_reason_code,
+    coalesce(is_deleted, false) as is_deleted,
+    src_version,
+    ingestion_ts,
+    src_filename
+from {{ source('bronze', 'returns') }}

@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['store_id', 'shelf_id', 'sensor_ts'],
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+-- Shelf sensor readings. Readings outside the physical range are flagged (is_out_of_range)
+-- and kept; readings without a timestamp were rejected at Bronze.
+{%- set t = var('temperature_range_c') %}
+{%- set h = var('humidity_range_pct') %}
+with new_rows as (
+    select * from {{ source('bronze', 'sensors') }}
+    {{ after_watermark() }}
+)
+
+select
+    sensor_ts,
+    store_id,
+    trim(shelf_id) as shelf_id,
+    temperature_c,
+    humidity_pct,
+    battery_mv,
+    not coalesce(temperature_c between {{ t[0] }} and {{ t[1] }}, true) as is_temperature_out_of_range,
+    not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_humidity_out_of_range,
+    not coalesce(temperature_c between {{ t[0] }} and {{ t[1] }}, true)
+        or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
+    ingestion_ts,
+    src_filename
+from new_rows
+qualify {{ latest_by(['store_id', 'shelf_id', 'sensor_ts']) }}

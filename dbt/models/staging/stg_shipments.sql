@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='shipment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns'
+    )
+}}
+-- Shipments with delivery time against the carrier's SLA (seed carrier_sla). In-transit
+-- shipments have no delivered_at and no on-time verdict yet.
+with new_rows as (
+    select * from {{ source('bronze', 'shipments') }}
+    {{ after_watermark() }}
+)
+
+select
+    s.shipment_id,
+    s.order_id,
+    trim(s.carrier) as carrier,
+    s.shipped_at,
+    s.delivered_at,
+    s.ship_cost,
+    sla.sla_days,
+    s.delivered_at is null as is_in_transit,
+    round(epoch(s.delivered_at - s.shipped_at) / 86400.0, 2) as delivery_days,
+    case when s.delivered_at is not null then epoch(s.delivered_at - s.shipped_at) <= sla.sla_days * 86400 end as is_on_time,
+    coalesce(epoch(s.delivered_at - s.shipped_at) > sla.sla_days * 86400, false) as is_late,
+    s.ingestion_ts,
+    s.src_filename
+from new_rows s
+left join {{ ref('carrier_sla') }} sla on sla.carrier = trim(s.carrier)
+qualify {{ latest_by(['s.shipment_id']) }}

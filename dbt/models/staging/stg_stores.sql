@@ -1,0 +1,21 @@
+with latest as (
+    select * from {{ source('bronze', 'stores') }}
+    qualify {{ latest_by(['store_id']) }}
+)
+
+select
+    store_id,
+    {{ clean_text('store_code') }} as store_code,
+    {{ clean_text('name') }} as store_name,
+    lower({{ clean_text('channel') }}) as channel,
+    {{ clean_text('region') }} as region,
+    {{ clean_text('state') }} as state,
+    latitude,
+    longitude,
+    open_dt,
+    close_dt,
+    not (latitude between -90 and 90 and longitude between -180 and 180) as has_impossible_coordinates,
+    count(*) over (partition by {{ clean_text('store_code') }}) > 1 as has_duplicate_store_code,
+    ingestion_ts,
+    src_filename
+from latest

@@ -1,0 +1,12 @@
+{% snapshot customers_snapshot %}
+{#- SCD2 history of customers: a new version whenever an increment changes a customer (address, contact),
+    valid from the business date of the increment. -#}
+{{
+    config(
+        unique_key='customer_id',
+        strategy='timestamp',
+        updated_at='effective_from'
+    )
+}}
+select * exclude (ingestion_ts, src_filename) from {{ ref('stg_customers') }}
+{% endsnapshot %}

@@ -1,0 +1,13 @@
+{% snapshot products_snapshot %}
+{#- SCD2 history of products: a new version whenever price, name, category or the
+    discontinued state changes (timestamp strategy on effective_from: the business date a change takes effect). -#}
+{{
+    config(
+        unique_key='product_id',
+        strategy='timestamp',
+        updated_at='effective_from',
+        invalidate_hard_deletes=false
+    )
+}}
+select * exclude (ingestion_ts, src_filename) from {{ ref('stg_products') }}
+{% endsnapshot %}

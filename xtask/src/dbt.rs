@@ -1,0 +1,58 @@
+//! The dbt side: a git-ignored venv built from `dbt/requirements.txt` (recreated when that file
+//! changes), and dbt commands pointed at a warehouse file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Result, run, workspace_root};
+
+/// The venv folder: `.venv/` in the checkout, or `MEDALLION_VENV` (CI keeps one outside the clone).
+fn venv_dir() -> PathBuf {
+    std::env::var_os("MEDALLION_VENV").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv"))
+}
+
+fn venv_bin(venv: &Path, program: &str) -> PathBuf {
+    if cfg!(windows) { venv.join("Scripts").join(format!("{program}.exe")) } else { venv.join("bin").join(program) }
+}
+
+/// Makes sure the venv has exactly the pinned requirements; returns its folder.
+pub fn ensure_venv() -> Result<PathBuf> {
+    let venv = venv_dir();
+    let requirements = workspace_root().join("dbt").join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    // The marker holds the requirements the venv was built from.
+    let marker = venv.join("medallion-requirements.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) && venv_bin(&venv, "dbt").exists() {
+        return Ok(venv);
+    }
+    eprintln!("xtask: building the dbt venv in {} (once; dbt-core, dbt-duckdb, duckdb)", venv.display());
+    let _ = std::fs::remove_dir_all(&venv);
+    let python = if cfg!(windows) { "python" } else { "python3" };
+    run(Command::new(python).args(["-m", "venv"]).arg(&venv))
+        .map_err(|e| format!("{e}\nxtask: the dbt steps need Python 3 (with the venv module) on PATH"))?;
+    run(Command::new(venv_bin(&venv, "python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&marker, wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(venv)
+}
+
+/// `dbt <args>` on the project in dbt/, against `warehouse`; `target` holds dbt's target/ and logs/.
+pub fn dbt(warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
+    let venv = ensure_venv()?;
+    let project = workspace_root().join("dbt");
+    let mut cmd = Command::new(venv_bin(&venv, "dbt"));
+    cmd.current_dir(&project)
+        .args(args)
+        .arg("--project-dir")
+        .arg(&project)
+        .arg("--profiles-dir")
+        .arg(&project)
+        .env("DBT_TARGET_PATH", target.join("target"))
+        .env("MEDALLION_WAREHOUSE", warehouse)
+        .env("DBT_LOG_PATH", target.join("logs"))
+        // No telemetry and no version check: the machine may have no internet.
+        .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        .env("DBT_VERSION_CHECK", "false");
+    run(&mut cmd)
+}
