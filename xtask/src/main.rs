@@ -199,7 +199,44 @@ fn sample() -> Result<()> {
 fn test(_args: &[String]) -> Result<()> {
     timed("cargo fmt --check", || run(Command::new("cargo").current_dir(workspace_root()).args(["fmt", "--all", "--", "--check"])))?;
     timed("cargo clippy", || run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?))?;
-    timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))
+    timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))?;
+    timed("dbt build on generated data (base, then increment)", dbt_check)
+}
+
+/// The dbt project, green on real dbt-duckdb: generated data at scale 0.01 through Bronze, then
+/// `dbt build` (models, snapshots, seeds, tests), an increment (two days, a late file, price and
+/// address changes) and `dbt build` again, then `dbt docs generate`.
+fn dbt_check() -> Result<()> {
+    run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
+    let medallion = target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
+    let dir = target_dir().join("dbt-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (raw, lake, warehouse) = (dir.join("raw"), dir.join("lake"), dir.join("warehouse.duckdb"));
+    let generate = |extra: &[&str]| {
+        run(command_with_env(medallion.clone())?
+            .args(["gen", "--scale", "0.01", "--out"])
+            .arg(&raw)
+            .args(extra)
+            .stdout(std::process::Stdio::null()))
+    };
+    let bronze = || {
+        run(command_with_env(medallion.clone())?
+            .arg("bronze")
+            .arg("--raw")
+            .arg(&raw)
+            .arg("--lake")
+            .arg(&lake)
+            .arg("--manifest")
+            .arg(&warehouse)
+            .stdout(std::process::Stdio::null()))
+    };
+    generate(&["--start-date", "2024-01-01", "--days", "60"])?;
+    bronze()?;
+    dbt::dbt(&warehouse, &dir, &["build"])?;
+    generate(&["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"])?;
+    bronze()?;
+    dbt::dbt(&warehouse, &dir, &["build"])?;
+    dbt::dbt(&warehouse, &dir, &["docs", "generate"])
 }
 
 fn bench(args: &[String]) -> Result<()> {
