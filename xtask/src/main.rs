@@ -116,7 +116,7 @@ fn cargo(args: &[&str]) -> Result<Command> {
     let var = if cfg!(target_os = "macos") { "DYLD_LIBRARY_PATH" } else { "LD_LIBRARY_PATH" };
     if bundled() {
         cmd.env_remove(var);
-        cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled"]);
+        cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled,medallion-silver-gold/duckdb-bundled"]);
     } else {
         let dir = ensure_libduckdb()?;
         cmd.env("DUCKDB_LIB_DIR", &dir);
@@ -203,40 +203,55 @@ fn test(_args: &[String]) -> Result<()> {
     timed("dbt build on generated data (base, then increment)", dbt_check)
 }
 
-/// The dbt project, green on real dbt-duckdb: generated data at scale 0.01 through Bronze, then
-/// `dbt build` (models, snapshots, seeds, tests), an increment (two days, a late file, price and
-/// address changes) and `dbt build` again, then `dbt docs generate`.
+/// The dbt project, green on real dbt-duckdb, checked end to end:
+/// - scale 0.01: base run through Bronze and `dbt build` (models, snapshots, seeds, tests), an
+///   increment (two days, a late file, price and address changes) and `dbt build` again; then the
+///   data-quality scorecard must be 100 % / 100 %, the GDPR scan of Gold must be clean, and a
+///   `--full-refresh` build over the same Bronze must equal the incremental one table by table;
+///   `dbt docs generate` must succeed;
+/// - scale 0.1 (a month): base run and `dbt build`.
 fn dbt_check() -> Result<()> {
     run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
     let medallion = target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
-    let dir = target_dir().join("dbt-check");
-    let _ = std::fs::remove_dir_all(&dir);
-    let (raw, lake, warehouse) = (dir.join("raw"), dir.join("lake"), dir.join("warehouse.duckdb"));
-    let generate = |extra: &[&str]| {
-        run(command_with_env(medallion.clone())?
-            .args(["gen", "--scale", "0.01", "--out"])
-            .arg(&raw)
-            .args(extra)
-            .stdout(std::process::Stdio::null()))
+    let medallion = |args: &[&str]| -> Result<Command> {
+        let mut cmd = command_with_env(medallion.clone())?;
+        cmd.args(args);
+        Ok(cmd)
     };
-    let bronze = || {
-        run(command_with_env(medallion.clone())?
-            .arg("bronze")
+    let root = target_dir().join("dbt-check");
+    let _ = std::fs::remove_dir_all(&root);
+    let load = |dir: &Path, scale: &str, gen_args: &[&str]| -> Result<PathBuf> {
+        let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
+        run(medallion(&["gen", "--scale", scale])?.arg("--out").arg(&raw).args(gen_args).stdout(std::process::Stdio::null()))?;
+        run(medallion(&["bronze"])?
             .arg("--raw")
             .arg(&raw)
             .arg("--lake")
-            .arg(&lake)
+            .arg(dir.join("lake"))
             .arg("--manifest")
             .arg(&warehouse)
-            .stdout(std::process::Stdio::null()))
+            .stdout(std::process::Stdio::null()))?;
+        Ok(warehouse)
     };
-    generate(&["--start-date", "2024-01-01", "--days", "60"])?;
-    bronze()?;
-    dbt::dbt(&warehouse, &dir, &["build"])?;
-    generate(&["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"])?;
-    bronze()?;
-    dbt::dbt(&warehouse, &dir, &["build"])?;
-    dbt::dbt(&warehouse, &dir, &["docs", "generate"])
+
+    let small = root.join("scale-0.01");
+    let warehouse = load(&small, "0.01", &["--start-date", "2024-01-01", "--days", "60"])?;
+    dbt::dbt(&warehouse, &small, &["build"])?;
+    load(&small, "0.01", &["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"])?;
+    dbt::dbt(&warehouse, &small, &["build"])?;
+    run(medallion(&["dq", "scorecard", "--require-perfect", "--warehouse"])?.arg(&warehouse).arg("--raw").arg(small.join("raw")))?;
+    run(medallion(&["dq", "gdpr", "--warehouse"])?.arg(&warehouse))?;
+    // The same Bronze rebuilt from scratch (snapshots keep their history) equals the increments.
+    let full = small.join("full-refresh.duckdb");
+    std::fs::copy(&warehouse, &full).map_err(|e| format!("{}: {e}", full.display()))?;
+    dbt::dbt(&full, &small.join("full-refresh"), &["build", "--full-refresh"])?;
+    run(medallion(&["dq", "compare"])?.arg(&warehouse).arg(&full))?;
+    dbt::dbt(&warehouse, &small, &["docs", "generate"])?;
+
+    let larger = root.join("scale-0.1");
+    let warehouse = load(&larger, "0.1", &["--start-date", "2024-01-01", "--days", "31"])?;
+    dbt::dbt(&warehouse, &larger, &["build"])?;
+    run(medallion(&["dq", "scorecard", "--require-perfect", "--warehouse"])?.arg(&warehouse).arg("--raw").arg(larger.join("raw")))
 }
 
 fn bench(args: &[String]) -> Result<()> {

@@ -24,12 +24,49 @@ enum Command {
     Gen(GenArgs),
     /// Load the raw sources into Bronze (Parquet + Delta), rejects kept, every file in the manifest.
     Bronze(BronzeArgs),
+    /// Data-quality checks over Silver and Gold.
+    #[command(subcommand)]
+    Dq(DqCommand),
     /// Run SQL on the warehouse (or in memory) with the embedded DuckDB and print the rows.
     Sql {
         /// DuckDB database file; in memory when absent.
         #[arg(long)]
         db: Option<PathBuf>,
         query: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DqCommand {
+    /// Per anomaly kind of the generator's ground truth: rejected in Bronze or flagged in Silver
+    /// (recall), and rejected or flagged without being in the log (precision).
+    Scorecard {
+        /// The warehouse after `medallion bronze` and `dbt build`.
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// The raw folder holding the ground truth (`_anomalies/`).
+        #[arg(long, default_value = "data_raw")]
+        raw: PathBuf,
+        /// Exit with status 1 unless every kind has 100 % recall and 100 % precision.
+        #[arg(long)]
+        require_perfect: bool,
+    },
+    /// Scan every string column of Gold for emails, phones and addresses of customers without
+    /// consent; exit 1 if any is found.
+    Gdpr {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+    },
+    /// Compare two warehouses table by table (columns, types, rows as a multiset).
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        /// Schemas to compare (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "silver,gold")]
+        schemas: Vec<String>,
+        /// Columns to leave out (comma-separated), e.g. run timestamps.
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
     },
 }
 
@@ -242,6 +279,65 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Prints the scorecard; with `require_perfect`, fails (empty error: exit 1) below 100 %.
+fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_perfect: bool) -> Result<(), String> {
+    let scores = medallion_silver_gold::scorecard::scorecard(warehouse, raw).map_err(|e| e.to_string())?;
+    println!(
+        "{:<14} {:<28} {:>7} {:>9} {:>9} {:>7} {:>7} {:>8} {:>9}",
+        "table", "anomaly kind", "in log", "rejected", "flagged", "missed", "false", "recall", "precision"
+    );
+    for s in &scores {
+        println!(
+            "{:<14} {:<28} {:>7} {:>9} {:>9} {:>7} {:>7} {:>7.1}% {:>8.1}%",
+            s.table,
+            s.kind,
+            s.in_log,
+            s.rejected_in_bronze,
+            s.flagged_in_silver,
+            s.missed,
+            s.false_alarms,
+            100.0 * s.recall(),
+            100.0 * s.precision()
+        );
+    }
+    let imperfect = scores.iter().filter(|s| s.missed > 0 || s.false_alarms > 0).count();
+    println!("{} anomaly kinds scored, {imperfect} below 100 % recall or precision", scores.len());
+    if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
+}
+
+/// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
+fn run_gdpr(warehouse: &std::path::Path) -> Result<(), String> {
+    let leaks = medallion_silver_gold::gdpr::scan(warehouse).map_err(|e| e.to_string())?;
+    for l in &leaks {
+        println!("{}.{}: {} {} value(s) of customers without consent", l.relation, l.column, l.rows, l.kind);
+    }
+    println!("GDPR scan of gold: {} leak(s)", leaks.len());
+    if leaks.is_empty() { Ok(()) } else { Err(String::new()) }
+}
+
+/// Prints the differing tables; fails (exit 1) if any differs.
+fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ignore: &[String]) -> Result<(), String> {
+    let schemas: Vec<&str> = schemas.iter().map(String::as_str).collect();
+    let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
+    let diffs = medallion_silver_gold::compare::compare(a, b, &schemas, &ignore).map_err(|e| e.to_string())?;
+    let differing: Vec<_> = diffs.iter().filter(|d| !d.is_equal()).collect();
+    for d in &differing {
+        let rows = |r: Option<u64>| r.map_or("missing".to_string(), |n| n.to_string());
+        println!(
+            "{}.{}: rows a {} / b {}, only in a {}, only in b {}{}",
+            d.schema,
+            d.table,
+            rows(d.rows_a),
+            rows(d.rows_b),
+            d.only_in_a,
+            d.only_in_b,
+            if d.column_difference.is_empty() { String::new() } else { format!("; columns differ: {}", d.column_difference) }
+        );
+    }
+    println!("{} tables compared, {} differ", diffs.len(), differing.len());
+    if differing.is_empty() { Ok(()) } else { Err(String::new()) }
+}
+
 fn run_sql(db: Option<PathBuf>, query: &str) -> Result<(), String> {
     let conn = match &db {
         Some(path) => duckdb::Connection::open(path),
@@ -262,9 +358,13 @@ fn main() -> ExitCode {
         Command::Gen(args) => run_gen(args).map(|_| ()),
         Command::Bronze(args) => run_bronze(args),
         Command::Sql { db, query } => run_sql(db, &query),
+        Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect }) => run_scorecard(&warehouse, &raw, require_perfect),
+        Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
+        Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_empty() => ExitCode::from(1),
         Err(e) => {
             eprintln!("medallion: error: {e}");
             ExitCode::from(2)

@@ -15,7 +15,8 @@ select
     open_dt,
     close_dt,
     not (latitude between -90 and 90 and longitude between -180 and 180) as has_impossible_coordinates,
-    count(*) over (partition by {{ clean_text('store_code') }}) > 1 as has_duplicate_store_code,
+    -- The later store (higher store_id) reusing an earlier store's code is the duplicate.
+    row_number() over (partition by {{ clean_text('store_code') }} order by store_id) > 1 as has_duplicate_store_code,
     ingestion_ts,
     src_filename
 from latest

@@ -1,0 +1,133 @@
+//! The data-quality scorecard: for each anomaly kind in the generator's ground-truth log, how
+//! many of its rows Bronze rejected or Silver flagged (recall), and how many rows were rejected
+//! or flagged without being in the log (precision).
+//!
+//! Bronze rejects are matched by position (source file and line, from `bronze.rejects`); Silver
+//! flags by key, from the dbt model `silver.dq_flags` (table, anomaly kind, key).
+
+use std::path::Path;
+
+use duckdb::{Connection, params};
+use medallion_gen::truth::read_truth;
+use medallion_schema::anomaly::ANOMALIES;
+
+use crate::{DqError, attach};
+
+/// One anomaly kind's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindScore {
+    pub table: String,
+    pub kind: String,
+    /// Rows of this kind in the ground-truth log.
+    pub in_log: u64,
+    pub rejected_in_bronze: u64,
+    /// Flagged in Silver (and not already rejected in Bronze).
+    pub flagged_in_silver: u64,
+    /// In the log but neither rejected nor flagged.
+    pub missed: u64,
+    /// Rejected or flagged as this kind without being in the log.
+    pub false_alarms: u64,
+}
+
+impl KindScore {
+    pub fn caught(&self) -> u64 {
+        self.rejected_in_bronze + self.flagged_in_silver
+    }
+
+    pub fn recall(&self) -> f64 {
+        if self.in_log == 0 { 1.0 } else { self.caught() as f64 / self.in_log as f64 }
+    }
+
+    pub fn precision(&self) -> f64 {
+        let raised = self.caught() + self.false_alarms;
+        if raised == 0 { 1.0 } else { self.caught() as f64 / raised as f64 }
+    }
+}
+
+/// Scores the warehouse (after `medallion bronze` and `dbt build`) against the ground truth
+/// the generator wrote under `raw`.
+pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError> {
+    let conn = Connection::open_in_memory()?;
+    attach(&conn, warehouse, "w")?;
+    conn.execute_batch(
+        "create temp table truth (table_name varchar, kind varchar, key varchar, file varchar, line bigint);
+         create temp table kinds (kind varchar);",
+    )?;
+    {
+        let mut app = conn.appender("kinds")?;
+        for a in ANOMALIES {
+            app.append_row(params![a.code])?;
+        }
+        let mut app = conn.appender("truth")?;
+        for r in read_truth(raw)? {
+            app.append_row(params![r.table, r.kind, r.key, r.file, r.line as i64])?;
+        }
+    }
+    let has_flags: i64 = conn.query_row(
+        "select count(*) from duckdb_tables() where database_name = 'w' and schema_name = 'silver' and table_name = 'dq_flags'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_flags == 0 {
+        return Err(DqError::Missing(format!("{}: no table silver.dq_flags (run dbt build first)", warehouse.display())));
+    }
+    let mut stmt = conn.prepare(SCORE_SQL)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(KindScore {
+            table: r.get(0)?,
+            kind: r.get(1)?,
+            in_log: r.get::<_, i64>(2)? as u64,
+            rejected_in_bronze: r.get::<_, i64>(3)? as u64,
+            flagged_in_silver: r.get::<_, i64>(4)? as u64,
+            missed: r.get::<_, i64>(5)? as u64,
+            false_alarms: r.get::<_, i64>(6)? as u64,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Anomalies only (the log also records deliberate changes such as price changes).
+const SCORE_SQL: &str = "
+with log as (
+    select distinct table_name, kind, key, file, line from truth where kind in (select kind from kinds)
+),
+rejects as (
+    select distinct src_filename, src_line, reason_code,
+        regexp_replace(split_part(src_filename, '/', 1), '\\.(csv|xlsx|jsonl|parquet)$', '') as table_name
+    from w.bronze.rejects
+),
+flags as (select distinct table_name, anomaly_kind, anomaly_key from w.silver.dq_flags),
+scored as (
+    select
+        l.table_name, l.kind,
+        exists (select 1 from rejects r where r.src_filename = l.file and r.src_line = l.line) as in_bronze,
+        exists (select 1 from flags f where f.table_name = l.table_name and f.anomaly_kind = l.kind and f.anomaly_key = l.key) as in_silver
+    from log l
+),
+per_kind as (
+    select table_name, kind,
+        count(*) as in_log,
+        count(*) filter (where in_bronze) as rejected,
+        count(*) filter (where in_silver and not in_bronze) as flagged,
+        count(*) filter (where not in_bronze and not in_silver) as missed
+    from scored group by all
+),
+false_flags as (
+    select table_name, anomaly_kind as kind, count(*) as n from flags f
+    where not exists (select 1 from log l where l.table_name = f.table_name and l.kind = f.anomaly_kind and l.key = f.anomaly_key)
+    group by all
+    union all
+    -- A reject is a false alarm unless a logged anomaly sits on its line.
+    select table_name, reason_code, count(*) from rejects r
+    where not exists (select 1 from log l where l.file = r.src_filename and l.line = r.src_line)
+    group by all
+),
+false_per_kind as (select table_name, kind, sum(n) as n from false_flags group by all)
+select
+    coalesce(p.table_name, f.table_name), coalesce(p.kind, f.kind),
+    coalesce(p.in_log, 0), coalesce(p.rejected, 0), coalesce(p.flagged, 0), coalesce(p.missed, 0),
+    coalesce(f.n, 0)::bigint
+from per_kind p
+full join false_per_kind f on f.table_name = p.table_name and f.kind = p.kind
+order by 1, 2
+";
