@@ -164,7 +164,10 @@ fn pipeline(args: &[String]) -> Result<()> {
             .arg(&warehouse))
     })?;
     timed("dbt venv", || dbt::ensure_venv().map(|_| ()))?;
-    timed("silver + gold (dbt build)", || dbt::dbt(&warehouse, &root.join("dbt"), &["build"]))
+    timed("silver + gold (dbt build)", || dbt::dbt(&warehouse, &root.join("dbt"), &["build"]))?;
+    timed("export silver + gold to lake/", || {
+        run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
+    })
 }
 
 fn dbt_passthrough(args: &[String]) -> Result<()> {

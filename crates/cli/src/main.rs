@@ -24,6 +24,13 @@ enum Command {
     Gen(GenArgs),
     /// Load the raw sources into Bronze (Parquet + Delta), rejects kept, every file in the manifest.
     Bronze(BronzeArgs),
+    /// Export the Silver and Gold tables of the warehouse to lake/silver/ and lake/gold/ as Parquet.
+    Export {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        #[arg(long, default_value = "lake")]
+        lake: PathBuf,
+    },
     /// Data-quality checks over Silver and Gold.
     #[command(subcommand)]
     Dq(DqCommand),
@@ -305,6 +312,13 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
     if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
 }
 
+fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<(), String> {
+    let done = medallion_silver_gold::export::export(warehouse, lake, &["silver", "gold"]).map_err(|e| e.to_string())?;
+    let rows: u64 = done.iter().map(|e| e.rows).sum();
+    println!("exported {} tables ({rows} rows) to {}/silver and {}/gold", done.len(), lake.display(), lake.display());
+    Ok(())
+}
+
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
 fn run_gdpr(warehouse: &std::path::Path) -> Result<(), String> {
     let leaks = medallion_silver_gold::gdpr::scan(warehouse).map_err(|e| e.to_string())?;
@@ -361,6 +375,7 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect }) => run_scorecard(&warehouse, &raw, require_perfect),
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
+        Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,11 @@
 //! Silver and Gold. The SQL lives in the dbt project (`dbt/`); this crate scores and checks
 //! what it builds: the data-quality scorecard against the generator's ground truth
 //! ([`scorecard`]), a table-by-table comparison of two warehouses ([`compare`]) and the GDPR
-//! scan of Gold ([`gdpr`]). The
+//! scan of Gold ([`gdpr`]), and exports Silver and Gold to the lake as Parquet ([`export`]). The
 //! embedded dbt runner joins it with issue 5.
 
 pub mod compare;
+pub mod export;
 pub mod gdpr;
 pub mod scorecard;
 
