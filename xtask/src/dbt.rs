@@ -39,6 +39,17 @@ pub fn ensure_venv() -> Result<PathBuf> {
 
 /// `dbt <args>` on the project in dbt/, against `warehouse`; `target` holds dbt's target/ and logs/.
 pub fn dbt(warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
+    run(&mut dbt_command(warehouse, target, args)?)
+}
+
+/// Like [`dbt`], returning dbt's output (also on failure, in the error).
+pub fn dbt_output(warehouse: &Path, target: &Path, args: &[&str]) -> Result<String> {
+    let out = dbt_command(warehouse, target, args)?.env("DBT_USE_COLORS", "false").output().map_err(|e| format!("cannot run dbt: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if out.status.success() { Ok(text) } else { Err(format!("dbt {} failed:\n{text}", args.join(" "))) }
+}
+
+fn dbt_command(warehouse: &Path, target: &Path, args: &[&str]) -> Result<Command> {
     let venv = ensure_venv()?;
     let project = workspace_root().join("dbt");
     let mut cmd = Command::new(venv_bin(&venv, "dbt"));
@@ -54,5 +65,5 @@ pub fn dbt(warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
         // No telemetry and no version check: the machine may have no internet.
         .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         .env("DBT_VERSION_CHECK", "false");
-    run(&mut cmd)
+    Ok(cmd)
 }

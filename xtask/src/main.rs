@@ -43,6 +43,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   dbt <args…>                       dbt (from the project's venv) on dbt/ and duckdb/warehouse.duckdb
   test                              fmt check, clippy, and the whole test suite
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
+  bench bronze [--scale 1]          Bronze throughput per table, against DuckDB's CSV → Parquet
+  bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
   sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder";
 
@@ -261,8 +263,75 @@ fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("gen") => bench_gen(&args[1..]),
         Some("bronze") => bench_bronze(&args[1..]),
-        _ => Err("usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1]".into()),
+        Some("transform") => bench_transform(&args[1..]),
+        _ => Err("usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1] | bench transform [--scale 1]".into()),
     }
+}
+
+/// dbt-duckdb on scale-S Bronze: wall time per model and in total, then the five benchmark
+/// queries of dbt/analyses/ (compiled by dbt, run on the embedded DuckDB).
+fn bench_transform(args: &[String]) -> Result<()> {
+    let scale = flag(args, "--scale").unwrap_or("1");
+    timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
+    let dir = target_dir().join("bench-transform");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
+    let quiet = || std::process::Stdio::null();
+    timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).stdout(quiet())))?;
+    timed("bronze", || {
+        run(command_with_env(release_binary())?
+            .arg("bronze")
+            .arg("--raw")
+            .arg(&raw)
+            .arg("--lake")
+            .arg(dir.join("lake"))
+            .arg("--manifest")
+            .arg(&warehouse)
+            .stdout(quiet()))
+    })?;
+    dbt::ensure_venv()?;
+    let t = Instant::now();
+    let log = dbt::dbt_output(&warehouse, &dir, &["build"])?;
+    let total = t.elapsed().as_secs_f64();
+    println!("\n## dbt-duckdb build, scale {scale} (wall seconds per node as dbt reports them)\n");
+    println!("| node | seconds |\n|---|---:|");
+    for line in log.lines() {
+        // "12 of 60 OK created sql table model gold.fct_sales ..... [OK in 1.23s]"
+        let Some((_, rest)) = line.split_once(" OK ").or_else(|| line.split_once(" PASS ")).or_else(|| line.split_once(" WARN ")) else {
+            continue;
+        };
+        let Some(secs) = rest.rsplit_once(" in ").and_then(|(_, s)| s.trim_end_matches(|c: char| !c.is_ascii_digit()).parse::<f64>().ok())
+        else {
+            continue;
+        };
+        let name =
+            rest.split_whitespace().find(|w| w.contains('.') || w.starts_with("not_null") || w.starts_with("unique")).unwrap_or(rest);
+        println!("| {name} | {secs:.2} |");
+    }
+    println!("\n**dbt build total: {total:.1} s wall** (includes dbt's start-up and parsing)\n");
+    dbt::dbt(&warehouse, &dir, &["compile", "--select", "path:analyses"])?;
+    println!("| benchmark query | rows and time (embedded DuckDB) |\n|---|---|");
+    let compiled = dir.join("target/compiled/medallion/analyses");
+    let mut queries: Vec<PathBuf> =
+        std::fs::read_dir(&compiled).map_err(|e| format!("{}: {e}", compiled.display()))?.flatten().map(|e| e.path()).collect();
+    queries.sort();
+    for q in queries {
+        let sql = std::fs::read_to_string(&q).map_err(|e| format!("{}: {e}", q.display()))?;
+        let out = command_with_env(release_binary())?
+            .args(["sql", "--timing", "--db"])
+            .arg(&warehouse)
+            .arg(&sql)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let name = q.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let result = if out.status.success() {
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        } else {
+            String::from_utf8_lossy(&out.stderr).trim().to_string()
+        };
+        println!("| {name} | {result} |");
+    }
+    Ok(())
 }
 
 /// Peak RSS in MB and wall seconds of one run of the release binary, from its own report.

@@ -39,6 +39,9 @@ enum Command {
         /// DuckDB database file; in memory when absent.
         #[arg(long)]
         db: Option<PathBuf>,
+        /// Print only the row count and the query's wall time (for benchmarks).
+        #[arg(long)]
+        timing: bool,
         query: String,
     },
 }
@@ -352,14 +355,22 @@ fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ign
     if differing.is_empty() { Ok(()) } else { Err(String::new()) }
 }
 
-fn run_sql(db: Option<PathBuf>, query: &str) -> Result<(), String> {
+fn run_sql(db: Option<PathBuf>, query: &str, timing: bool) -> Result<(), String> {
     let conn = match &db {
         Some(path) => duckdb::Connection::open(path),
         None => duckdb::Connection::open_in_memory(),
     }
     .map_err(|e| e.to_string())?;
+    // Timestamps are UTC instants; print and truncate them as dbt (profile TimeZone UTC) does.
+    conn.execute_batch("set TimeZone = 'UTC'").map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
     let mut stmt = conn.prepare(query).map_err(|e| e.to_string())?;
     let batches: Vec<duckdb::arrow::record_batch::RecordBatch> = stmt.query_arrow([]).map_err(|e| e.to_string())?.collect();
+    if timing {
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        println!("{rows} rows in {:.3} s", started.elapsed().as_secs_f64());
+        return Ok(());
+    }
     if !batches.is_empty() {
         println!("{}", duckdb::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?);
     }
@@ -371,7 +382,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gen(args) => run_gen(args).map(|_| ()),
         Command::Bronze(args) => run_bronze(args),
-        Command::Sql { db, query } => run_sql(db, &query),
+        Command::Sql { db, timing, query } => run_sql(db, &query, timing),
         Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect }) => run_scorecard(&warehouse, &raw, require_perfect),
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
