@@ -304,8 +304,12 @@ fn bench_transform(args: &[String]) -> Result<()> {
         else {
             continue;
         };
-        let name =
-            rest.split_whitespace().find(|w| w.contains('.') || w.starts_with("not_null") || w.starts_with("unique")).unwrap_or(rest);
+        // The node name is the first word after the status that is not part of dbt's phrasing.
+        const PHRASING: [&str; 10] = ["created", "sql", "table", "incremental", "view", "model", "snapshot", "snapshotted", "seed", "file"];
+        let Some(name) = rest.split_whitespace().find(|w| !PHRASING.contains(w) && !w.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        else {
+            continue;
+        };
         println!("| {name} | {secs:.2} |");
     }
     println!("\n**dbt build total: {total:.1} s wall** (includes dbt's start-up and parsing)\n");
@@ -320,6 +324,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
         let out = command_with_env(release_binary())?
             .args(["sql", "--timing", "--db"])
             .arg(&warehouse)
+            .arg("--")
             .arg(&sql)
             .output()
             .map_err(|e| e.to_string())?;
