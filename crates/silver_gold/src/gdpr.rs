@@ -22,30 +22,33 @@ pub struct Leak {
 /// personal values of customers without consent (exact match, case-insensitive, trimmed).
 pub fn scan(warehouse: &Path) -> Result<Vec<Leak>, DqError> {
     let conn = Connection::open_in_memory()?;
-    attach(&conn, warehouse, "w")?;
-    conn.execute_batch(
+    // Views name their tables with the catalog dbt saw (the file's stem): attach under it.
+    let catalog = warehouse.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "w".into());
+    let w = format!("\"{}\"", catalog.replace('"', "\"\""));
+    attach(&conn, warehouse, &w)?;
+    conn.execute_batch(&format!(
         "create temp table values_by_consent as
              select gdpr_consent, kind, lower(trim(value)) as value from (
-                 select gdpr_consent, 'email' as kind, email as value from w.silver.stg_customers
-                 union all select gdpr_consent, 'phone', phone from w.silver.stg_customers
-                 union all select gdpr_consent, 'address', address_line1 from w.silver.stg_customers
+                 select gdpr_consent, 'email' as kind, email as value from {w}.silver.stg_customers
+                 union all select gdpr_consent, 'phone', phone from {w}.silver.stg_customers
+                 union all select gdpr_consent, 'address', address_line1 from {w}.silver.stg_customers
              ) where value is not null and length(trim(value)) > 3;
          -- A value a consenting customer shares (two people at one street address) may appear.
          create temp table personal as
              select distinct kind, value from values_by_consent where not gdpr_consent
              except
-             select kind, value from values_by_consent where gdpr_consent",
-    )?;
+             select kind, value from values_by_consent where gdpr_consent"
+    ))?;
     let mut stmt = conn.prepare(
         "select table_name, column_name from duckdb_columns()
-         where database_name = 'w' and schema_name = 'gold' and data_type = 'VARCHAR' order by 1, 2",
+         where database_name = ? and schema_name = 'gold' and data_type = 'VARCHAR' order by 1, 2",
     )?;
-    let columns: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let columns: Vec<(String, String)> = stmt.query_map([&catalog], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     let mut leaks = Vec::new();
     for (table, column) in columns {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let sql = format!(
-            "select p.kind, count(*) from w.gold.{} g join personal p on p.value = lower(trim(g.{})) group by p.kind order by 1",
+            "select p.kind, count(*) from {w}.gold.{} g join personal p on p.value = lower(trim(g.{})) group by p.kind order by 1",
             q(&table),
             q(&column)
         );
