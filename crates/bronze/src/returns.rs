@@ -33,6 +33,8 @@ pub fn bronze_returns_schema() -> SchemaRef {
     let mut fields = crate::load::bronze_fields(&returns_evolved_schema());
     fields.push(Field::new("is_deleted", DataType::Boolean, false));
     fields.push(Field::new("src_version", DataType::Int64, false));
+    // What that raw version did to the row: insert, update or delete.
+    fields.push(Field::new("src_change", DataType::Utf8, false));
     Arc::new(Schema::new(fields))
 }
 
@@ -94,22 +96,28 @@ pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i6
     let now = raw_snapshot(raw_table, version).await?;
     let before = if version == 0 { RecordBatch::new_empty(now.schema()) } else { raw_snapshot(raw_table, version - 1).await? };
     let (now_idx, before_idx) = (index(&now)?, index(&before)?);
-    let mut upsert: Vec<u32> = Vec::new();
+    let mut upsert: Vec<(u32, &str)> = Vec::new();
     let (mut inserted, mut updated) = (0, 0);
     for (id, (i, bytes)) in &now_idx {
         match before_idx.get(id) {
-            None => inserted += 1,
-            Some((_, old)) if old != bytes => updated += 1,
+            None => {
+                inserted += 1;
+                upsert.push((*i, "insert"));
+            }
+            Some((_, old)) if old != bytes => {
+                updated += 1;
+                upsert.push((*i, "update"));
+            }
             Some(_) => continue,
         }
-        upsert.push(*i);
     }
-    let mut deleted: Vec<u32> = before_idx.iter().filter(|(id, _)| !now_idx.contains_key(id)).map(|(_, (i, _))| *i).collect();
+    let mut deleted: Vec<(u32, &str)> =
+        before_idx.iter().filter(|(id, _)| !now_idx.contains_key(id)).map(|(_, (i, _))| (*i, "delete")).collect();
     upsert.sort_unstable();
     deleted.sort_unstable();
     let schema = bronze_returns_schema();
-    let part = |from: &RecordBatch, rows: &[u32], is_deleted: bool| -> Result<RecordBatch, BronzeError> {
-        let idx = UInt32Array::from(rows.to_vec());
+    let part = |from: &RecordBatch, rows: &[(u32, &str)], is_deleted: bool| -> Result<RecordBatch, BronzeError> {
+        let idx = UInt32Array::from(rows.iter().map(|(i, _)| *i).collect::<Vec<_>>());
         let mut cols: Vec<ArrayRef> = Vec::new();
         for (c, f) in from.columns().iter().zip(schema.fields()) {
             cols.push(cast(&take(c.as_ref(), &idx, None)?, f.data_type())?);
@@ -124,6 +132,7 @@ pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i6
         cols.push(crate::read::row_hashes(&taken)?);
         cols.push(Arc::new(BooleanArray::from(vec![is_deleted; n])));
         cols.push(Arc::new(Int64Array::from(vec![version as i64; n])));
+        cols.push(Arc::new(StringArray::from(rows.iter().map(|(_, change)| *change).collect::<Vec<_>>())));
         Ok(RecordBatch::try_new(schema.clone(), cols)?)
     };
     let batch = concat_batches(&schema, &[part(&now, &upsert, false)?, part(&before, &deleted, true)?])?;

@@ -344,6 +344,27 @@ fn returns_history_is_replayed_with_tombstones_and_time_travel() {
     // The new column is null for rows that predate it, and set for rows that carry it.
     let (live0, _) = bronze_returns_at(&cfg.lake, Some(0));
     assert!(live0.iter().all(|r| r.ends_with("|∅")));
+    // src_change says what the raw version did: the corrected returns are updates, the
+    // cancelled ones deletes, everything else an insert.
+    let updated: std::collections::HashSet<String> =
+        truth.iter().filter(|r| r.kind == medallion_gen::truth::CHANGE_RETURN_UPDATED).map(|r| r.key.clone()).collect();
+    for b in delta_batches(&cfg.lake, Table::Returns, None) {
+        let id = b.column_by_name("return_id").unwrap().as_any().downcast_ref::<arrow::array::Int64Array>().unwrap().clone();
+        // MERGE may write strings as Utf8View: read them as Utf8.
+        let change = arrow::compute::cast(b.column_by_name("src_change").unwrap(), &arrow::datatypes::DataType::Utf8).unwrap();
+        let change = change.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..b.num_rows() {
+            let key = id.value(i).to_string();
+            let want = if deleted.contains(&key) {
+                "delete"
+            } else if updated.contains(&key) {
+                "update"
+            } else {
+                "insert"
+            };
+            assert_eq!(change.value(i), want, "return {key}");
+        }
+    }
     // The Parquet mirror holds the Delta table's current rows.
     let mirror = read_parquet(&cfg.lake.join("bronze/parquet/returns/part-current.parquet"));
     let delta_now = delta_batches(&cfg.lake, Table::Returns, None);

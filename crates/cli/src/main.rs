@@ -311,7 +311,7 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
         );
     }
     let imperfect = scores.iter().filter(|s| s.missed > 0 || s.false_alarms > 0).count();
-    println!("{} anomaly kinds scored, {imperfect} below 100 % recall or precision", scores.len());
+    println!("{} kinds (anomalies and deliberate changes) scored, {imperfect} below 100 % recall or precision", scores.len());
     if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
 }
 

@@ -4,11 +4,16 @@
 //!
 //! Bronze rejects are matched by position (source file and line, from `bronze.rejects`); Silver
 //! flags by key, from the dbt model `silver.dq_flags` (table, anomaly kind, key).
+//!
+//! The log's deliberate changes are scored the same way, by key and time: a price or address
+//! change must appear as a new SCD2 version in its snapshot, valid from the first day of the
+//! increment that carried it; a corrected or cancelled return must be in Silver as of the raw
+//! Delta version that changed it (`src_version`, tombstone for a delete).
 
 use std::path::Path;
 
 use duckdb::{Connection, params};
-use medallion_gen::truth::read_truth;
+use medallion_gen::truth::{CHANGE_ADDRESS, CHANGE_PRICE, CHANGE_RETURN_DELETED, CHANGE_RETURN_UPDATED, read_truth};
 use medallion_schema::anomaly::ANOMALIES;
 
 use crate::{DqError, attach};
@@ -55,8 +60,8 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError
     )?;
     {
         let mut app = conn.appender("kinds")?;
-        for a in ANOMALIES {
-            app.append_row(params![a.code])?;
+        for code in ANOMALIES.iter().map(|a| a.code).chain(CHANGES) {
+            app.append_row(params![code])?;
         }
         let mut app = conn.appender("truth")?;
         for r in read_truth(raw)? {
@@ -86,17 +91,41 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Anomalies only (the log also records deliberate changes such as price changes).
+/// The deliberate changes the log records besides anomalies.
+const CHANGES: [&str; 4] = [CHANGE_PRICE, CHANGE_ADDRESS, CHANGE_RETURN_UPDATED, CHANGE_RETURN_DELETED];
+
+/// Changes are keyed with when they take effect (`key@YYYY-MM-DD` from the increment file's
+/// first day, or `key@v<version>` for returns), so a version at the wrong time is not a match.
 const SCORE_SQL: &str = "
 with log as (
-    select distinct table_name, kind, key, file, line from truth where kind in (select kind from kinds)
+    select distinct table_name, kind,
+        case
+            when kind in ('price_change', 'address_change')
+                then key || '@' || regexp_extract(file, '_increments/(\\d{4}-\\d{2}-\\d{2})_', 1)
+            when kind in ('return_updated', 'return_deleted') then key || '@v' || line
+            else key
+        end as key,
+        file, line
+    from truth where kind in (select kind from kinds)
 ),
 rejects as (
     select distinct src_filename, src_line, reason_code,
         regexp_replace(split_part(src_filename, '/', 1), '\\.(csv|xlsx|jsonl|parquet)$', '') as table_name
     from w.bronze.rejects
 ),
-flags as (select distinct table_name, anomaly_kind, anomaly_key from w.silver.dq_flags),
+flags as (
+    select distinct table_name, anomaly_kind, anomaly_key from w.silver.dq_flags
+    union all
+    select 'products', 'price_change', product_id || '@' || strftime(dbt_valid_from, '%Y-%m-%d')
+    from w.silver.products_snapshot where dbt_valid_from > '1900-01-01'
+    union all
+    select 'customers', 'address_change', customer_id || '@' || strftime(dbt_valid_from, '%Y-%m-%d')
+    from w.silver.customers_snapshot where dbt_valid_from > '1900-01-01'
+    union all
+    select 'returns', 'return_updated', return_id || '@v' || src_version from w.silver.stg_returns where src_change = 'update'
+    union all
+    select 'returns', 'return_deleted', return_id || '@v' || src_version from w.silver.stg_returns where src_change = 'delete'
+),
 scored as (
     select
         l.table_name, l.kind,

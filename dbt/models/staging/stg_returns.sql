@@ -10,6 +10,7 @@ select
     upper({{ clean_text('return_reason_code') }}) as return_reason_code,
     coalesce(is_deleted, false) as is_deleted,
     src_version,
+    src_change,
     ingestion_ts,
     src_filename
 from {{ source('bronze', 'returns') }}
