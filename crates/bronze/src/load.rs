@@ -322,6 +322,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
 
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| BronzeError::io(&cfg.lake, e))?;
+    check_table_schemas(cfg, &rt)?;
     // First finish what an interrupted run left in the journal.
     let journal = cfg.lake.join("_bronze_journal");
     let deltas = Table::ALL.iter().map(|t| (*t, Mutex::new(None))).collect();
@@ -526,6 +527,31 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
     Ok(rows)
+}
+
+/// Refuses a lake whose Bronze Delta tables have another schema than this version writes (a
+/// lake from an older medallion): appending would mix layouts, and Silver would break later
+/// with a less helpful message.
+fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Result<(), BronzeError> {
+    for table in Table::ALL {
+        let dir = cfg.lake.join(format!("bronze/delta/{table}"));
+        if !dir.join("_delta_log").exists() {
+            continue;
+        }
+        let (schema, pcol) = match table {
+            Table::Returns => (crate::returns::bronze_returns_schema(), None),
+            _ => (bronze_schema(table), partition_column(table)),
+        };
+        let delta = rt.block_on(medallion_delta::open(medallion_delta::table_url(&dir)?))?;
+        if !medallion_delta::schema_matches(&delta, &schema, pcol)? {
+            return Err(BronzeError::Corrupt(format!(
+                "{}: the table's schema is not {table}'s Bronze schema (a lake from an older medallion?); \
+                 move lake/ and duckdb/warehouse.duckdb aside and load again",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Columns whose values are (nearly) all distinct: the row hash and the table's key.
