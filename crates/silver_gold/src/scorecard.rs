@@ -6,7 +6,8 @@
 //! flags by key, from the dbt model `silver.dq_flags` (table, anomaly kind, key).
 //!
 //! The log's deliberate changes are scored the same way, by key and time: a price or address
-//! change must appear as a new SCD2 version in its snapshot, valid from the first day of the
+//! change must appear as a new SCD2 version (in `gold.dim_product_scd`, `silver.customers_snapshot`),
+//! valid from the first day of the
 //! increment that carried it; a corrected or cancelled return must be in Silver as of the raw
 //! Delta version that changed it (`src_version`, tombstone for a delete).
 
@@ -116,8 +117,8 @@ rejects as (
 flags as (
     select distinct table_name, anomaly_kind, anomaly_key from w.silver.dq_flags
     union all
-    select 'products', 'price_change', product_id || '@' || strftime(dbt_valid_from, '%Y-%m-%d')
-    from w.silver.products_snapshot where dbt_valid_from > '1900-01-01'
+    select 'products', 'price_change', product_id || '@' || strftime(valid_from, '%Y-%m-%d')
+    from w.gold.dim_product_scd where valid_from > '1900-01-01' and not is_unknown_member
     union all
     select 'customers', 'address_change', customer_id || '@' || strftime(dbt_valid_from, '%Y-%m-%d')
     from w.silver.customers_snapshot where dbt_valid_from > '1900-01-01'
