@@ -163,16 +163,7 @@ fn pipeline(args: &[String]) -> Result<()> {
     let raw = root.join("data_raw");
     timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw)))?;
     let warehouse = root.join("duckdb").join("warehouse.duckdb");
-    timed("bronze", || {
-        run(command_with_env(release_binary())?
-            .arg("bronze")
-            .arg("--raw")
-            .arg(&raw)
-            .arg("--lake")
-            .arg(root.join("lake"))
-            .arg("--manifest")
-            .arg(&warehouse))
-    })?;
+    timed("bronze", || run(&mut bronze_command(release_binary(), &raw, &root.join("lake"), &warehouse)?))?;
     timed("dbt venv", || dbt::ensure_venv().map(|_| ()))?;
     timed("silver + gold (dbt build)", || dbt::dbt(&warehouse, &root.join("dbt"), &["build"]))?;
     timed("export silver + gold to lake/", || {
@@ -184,6 +175,13 @@ fn dbt_passthrough(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     dbt::dbt(&root.join("duckdb").join("warehouse.duckdb"), &root.join("dbt"), &args)
+}
+
+/// `medallion bronze` (binary `program`) loading `raw` into `lake` with the manifest in `warehouse`.
+fn bronze_command(program: PathBuf, raw: &Path, lake: &Path, warehouse: &Path) -> Result<Command> {
+    let mut cmd = command_with_env(program)?;
+    cmd.arg("bronze").arg("--raw").arg(raw).arg("--lake").arg(lake).arg("--manifest").arg(warehouse);
+    Ok(cmd)
 }
 
 /// The release binary with the library path set, for running outside cargo.
@@ -225,9 +223,9 @@ fn test(_args: &[String]) -> Result<()> {
 /// - scale 0.1 (a month): base run and `dbt build`.
 fn dbt_check() -> Result<()> {
     run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
-    let medallion = target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
+    let binary = target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
     let medallion = |args: &[&str]| -> Result<Command> {
-        let mut cmd = command_with_env(medallion.clone())?;
+        let mut cmd = command_with_env(binary.clone())?;
         cmd.args(args);
         Ok(cmd)
     };
@@ -236,14 +234,7 @@ fn dbt_check() -> Result<()> {
     let load = |dir: &Path, scale: &str, gen_args: &[&str]| -> Result<PathBuf> {
         let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
         run(medallion(&["gen", "--scale", scale])?.arg("--out").arg(&raw).args(gen_args).stdout(std::process::Stdio::null()))?;
-        run(medallion(&["bronze"])?
-            .arg("--raw")
-            .arg(&raw)
-            .arg("--lake")
-            .arg(dir.join("lake"))
-            .arg("--manifest")
-            .arg(&warehouse)
-            .stdout(std::process::Stdio::null()))?;
+        run(bronze_command(binary.clone(), &raw, &dir.join("lake"), &warehouse)?.stdout(std::process::Stdio::null()))?;
         Ok(warehouse)
     };
 
@@ -286,17 +277,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
     let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
     let quiet = || std::process::Stdio::null();
     timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).stdout(quiet())))?;
-    timed("bronze", || {
-        run(command_with_env(release_binary())?
-            .arg("bronze")
-            .arg("--raw")
-            .arg(&raw)
-            .arg("--lake")
-            .arg(dir.join("lake"))
-            .arg("--manifest")
-            .arg(&warehouse)
-            .stdout(quiet()))
-    })?;
+    timed("bronze", || run(bronze_command(release_binary(), &raw, &dir.join("lake"), &warehouse)?.stdout(quiet())))?;
     dbt::ensure_venv()?;
     let t = Instant::now();
     let log = dbt::dbt_output(&warehouse, &dir, &["build"])?;
@@ -411,16 +392,8 @@ fn bench_bronze(args: &[String]) -> Result<()> {
         return Err(format!("gen failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let t = Instant::now();
-    let out = command_with_env(release_binary())?
-        .arg("bronze")
-        .arg("--raw")
-        .arg(&raw)
-        .arg("--lake")
-        .arg(dir.join("lake"))
-        .arg("--manifest")
-        .arg(dir.join("warehouse.duckdb"))
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out =
+        bronze_command(release_binary(), &raw, &dir.join("lake"), &dir.join("warehouse.duckdb"))?.output().map_err(|e| e.to_string())?;
     let wall = t.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     if !out.status.success() {
@@ -454,13 +427,8 @@ fn bench_bronze(args: &[String]) -> Result<()> {
     }
     // The same input through Bronze alone (fresh lake), so the two are comparable.
     let t = Instant::now();
-    let out = command_with_env(release_binary())?
-        .args(["bronze", "--tables", "orders_lines", "--raw"])
-        .arg(&raw)
-        .arg("--lake")
-        .arg(dir.join("lake_orders_lines"))
-        .arg("--manifest")
-        .arg(dir.join("orders_lines.duckdb"))
+    let out = bronze_command(release_binary(), &raw, &dir.join("lake_orders_lines"), &dir.join("orders_lines.duckdb"))?
+        .args(["--tables", "orders_lines"])
         .output()
         .map_err(|e| e.to_string())?;
     let bronze_secs = t.elapsed().as_secs_f64();
