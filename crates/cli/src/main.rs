@@ -24,6 +24,26 @@ enum Command {
     Gen(GenArgs),
     /// Load the raw sources into Bronze (Parquet + Delta), rejects kept, every file in the manifest.
     Bronze(BronzeArgs),
+    /// Build Silver and Gold from the dbt project, like `dbt build`: embedded DuckDB (no Python) or dbt-duckdb.
+    Transform {
+        /// embedded (this binary) or dbt (dbt-duckdb from $MEDALLION_DBT, .venv/bin/dbt or PATH).
+        #[arg(long, default_value = "embedded")]
+        engine: String,
+        /// The dbt project folder.
+        #[arg(long, default_value = "dbt")]
+        project: PathBuf,
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// dbt-style selection: names, +name, name+, tag:x, path:models/gold (space- or comma-separated).
+        #[arg(long, value_delimiter = ',', num_args = 1..)]
+        select: Vec<String>,
+        /// Rebuild incremental models from scratch.
+        #[arg(long)]
+        full_refresh: bool,
+        /// Where run_results.json goes (default: <project>/target).
+        #[arg(long)]
+        target_path: Option<PathBuf>,
+    },
     /// Export the Silver and Gold tables of the warehouse to lake/silver/ and lake/gold/ as Parquet.
     Export {
         #[arg(long, default_value = "duckdb/warehouse.duckdb")]
@@ -67,6 +87,8 @@ enum DqCommand {
         #[arg(long, default_value = "duckdb/warehouse.duckdb")]
         warehouse: PathBuf,
     },
+    /// Compare the node statuses of two run_results.json files (e.g. dbt's and the embedded runner's).
+    CompareRuns { a: PathBuf, b: PathBuf },
     /// Compare two warehouses table by table (columns, types, rows as a multiset).
     Compare {
         a: PathBuf,
@@ -315,6 +337,71 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
     if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
 }
 
+fn run_transform(
+    engine: &str,
+    project: &std::path::Path,
+    warehouse: &std::path::Path,
+    select: Vec<String>,
+    full_refresh: bool,
+    target: PathBuf,
+) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    match engine {
+        "embedded" => {
+            let proj = medallion_silver_gold::project::Project::load(project).map_err(|e| e.to_string())?;
+            let opts = medallion_silver_gold::runner::RunOptions {
+                warehouse: warehouse.to_path_buf(),
+                select,
+                full_refresh,
+                target_dir: target,
+                verbose: true,
+            };
+            let results = medallion_silver_gold::runner::build(&proj, &opts).map_err(|e| e.to_string())?;
+            let count = |name: &str| results.iter().filter(|r| r.status.dbt_name() == name).count();
+            println!(
+                "Done in {:.1} s. PASS={} WARN={} ERROR={} SKIP={} TOTAL={}",
+                started.elapsed().as_secs_f64(),
+                count("success") + count("pass"),
+                count("warn"),
+                count("error") + count("fail"),
+                count("skipped"),
+                results.len()
+            );
+            if count("error") + count("fail") + count("skipped") > 0 { Err(String::new()) } else { Ok(()) }
+        }
+        "dbt" => {
+            let dbt = std::env::var_os("MEDALLION_DBT")
+                .map(PathBuf::from)
+                .or_else(|| Some(PathBuf::from(".venv/bin/dbt")).filter(|p| p.exists()))
+                .unwrap_or_else(|| PathBuf::from("dbt"));
+            let mut cmd = std::process::Command::new(&dbt);
+            cmd.arg("build").arg("--project-dir").arg(project).arg("--profiles-dir").arg(project);
+            if !select.is_empty() {
+                cmd.arg("--select").args(&select);
+            }
+            if full_refresh {
+                cmd.arg("--full-refresh");
+            }
+            let abs = std::path::absolute(warehouse).map_err(|e| e.to_string())?;
+            cmd.env("MEDALLION_WAREHOUSE", abs).env("DBT_TARGET_PATH", &target).env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false");
+            let status =
+                cmd.status().map_err(|e| format!("cannot run {}: {e} (set MEDALLION_DBT or run `cargo xtask dbt`)", dbt.display()))?;
+            if status.success() { Ok(()) } else { Err(String::new()) }
+        }
+        other => Err(format!("--engine {other}: expected embedded or dbt")),
+    }
+}
+
+/// Prints the nodes whose status differs; fails (exit 1) if any does.
+fn run_compare_runs(a: &std::path::Path, b: &std::path::Path) -> Result<(), String> {
+    let diffs = medallion_silver_gold::compare::compare_run_results(a, b).map_err(|e| e.to_string())?;
+    for d in &diffs {
+        println!("{d}");
+    }
+    println!("run results compared, {} node(s) differ", diffs.len());
+    if diffs.is_empty() { Ok(()) } else { Err(String::new()) }
+}
+
 fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<(), String> {
     let done = medallion_silver_gold::export::export(warehouse, lake, &["silver", "gold"]).map_err(|e| e.to_string())?;
     let rows: u64 = done.iter().map(|e| e.rows).sum();
@@ -386,7 +473,12 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect }) => run_scorecard(&warehouse, &raw, require_perfect),
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
+        Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
+        Command::Transform { engine, project, warehouse, select, full_refresh, target_path } => {
+            let target = target_path.unwrap_or_else(|| project.join("target"));
+            run_transform(&engine, &project, &warehouse, select, full_refresh, target)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

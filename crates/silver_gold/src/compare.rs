@@ -90,3 +90,32 @@ pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<
     }
     Ok(out)
 }
+
+/// Compares the node statuses of two `run_results.json` files (dbt's and the embedded
+/// runner's): the same nodes, each with the same status. dbt suffixes test ids with a hash,
+/// which is left out. Returns one line per difference.
+pub fn compare_run_results(a: &Path, b: &Path) -> Result<Vec<String>, DqError> {
+    let statuses = |path: &Path| -> Result<std::collections::BTreeMap<String, String>, DqError> {
+        let text = std::fs::read_to_string(path).map_err(|e| DqError::Missing(format!("{}: {e}", path.display())))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| DqError::Missing(format!("{}: {e}", path.display())))?;
+        let mut out = std::collections::BTreeMap::new();
+        for r in doc["results"].as_array().into_iter().flatten() {
+            let id = r["unique_id"].as_str().unwrap_or_default();
+            let id = match id.split('.').collect::<Vec<_>>().as_slice() {
+                ["test", project, name, _hash] => format!("test.{project}.{name}"),
+                _ => id.to_string(),
+            };
+            out.insert(id, r["status"].as_str().unwrap_or_default().to_string());
+        }
+        Ok(out)
+    };
+    let (sa, sb) = (statuses(a)?, statuses(b)?);
+    let mut diffs = Vec::new();
+    for id in sa.keys().chain(sb.keys()).collect::<std::collections::BTreeSet<_>>() {
+        match (sa.get(id), sb.get(id)) {
+            (Some(x), Some(y)) if x == y => {}
+            (x, y) => diffs.push(format!("{id}: {} vs {}", x.map_or("absent", String::as_str), y.map_or("absent", String::as_str))),
+        }
+    }
+    Ok(diffs)
+}

@@ -1,12 +1,15 @@
-//! Silver and Gold. The SQL lives in the dbt project (`dbt/`); this crate scores and checks
-//! what it builds: the data-quality scorecard against the generator's ground truth
+//! Silver and Gold. The SQL lives in the dbt project (`dbt/`); this crate runs it on the embedded
+//! DuckDB without Python ([`runner`], with [`project`] loading and [`render`] rendering it), and
+//! scores and checks what it builds: the data-quality scorecard against the generator's ground truth
 //! ([`scorecard`]), a table-by-table comparison of two warehouses ([`compare`]) and the GDPR
-//! scan of Gold ([`gdpr`]), and exports Silver and Gold to the lake as Parquet ([`export`]). The
-//! embedded dbt runner joins it with issue 5.
+//! scan of Gold ([`gdpr`]), and exports Silver and Gold to the lake as Parquet ([`export`]).
 
 pub mod compare;
 pub mod export;
 pub mod gdpr;
+pub mod project;
+pub mod render;
+pub mod runner;
 pub mod scorecard;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,431 @@
+//! Loads a dbt project as the embedded runner needs it: `dbt_project.yml`, the profile, models
+//! (`.sql` + `.yml`), sources, macros, generic tests, seeds and snapshots. The supported subset is
+//! documented in `dbt/README.md`; anything outside it is an error naming the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+
+use crate::runner::RunError;
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Seed,
+    Model,
+    Snapshot,
+    Test,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Seed => "seed",
+            Kind::Model => "model",
+            Kind::Snapshot => "snapshot",
+            Kind::Test => "test",
+        }
+    }
+}
+
+/// A generic test applied to a model or column in YAML.
+#[derive(Debug, Clone)]
+pub struct TestUse {
+    /// `unique`, `not_null`, `accepted_values`, `relationships` or a project generic test.
+    pub test: String,
+    pub model: String,
+    pub column: Option<String>,
+    /// Arguments as written (besides `column_name`), JSON for rendering.
+    pub args: BTreeMap<String, Json>,
+}
+
+/// One node of the DAG.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: Kind,
+    pub name: String,
+    /// The file the node comes from, relative to the project (for errors and selection).
+    pub path: String,
+    /// Jinja-SQL source (models, snapshots bodies, singular tests); empty for seeds and generic tests.
+    pub sql: String,
+    /// Configuration from `dbt_project.yml` folders and YAML; the file's own `config()` is
+    /// applied when it is rendered.
+    pub config: BTreeMap<String, Json>,
+    pub test: Option<TestUse>,
+}
+
+impl Node {
+    pub fn unique_id(&self, project: &str) -> String {
+        format!("{}.{project}.{}", self.kind.name(), self.name)
+    }
+}
+
+pub struct Project {
+    pub root: PathBuf,
+    pub name: String,
+    pub vars: BTreeMap<String, Json>,
+    /// Every macro file's text, in path order, and where each starts (for errors).
+    pub macros: Vec<(String, String)>,
+    /// Project generic tests (`{% test %}` blocks), as macros named `test_<name>`.
+    pub generic_tests: Vec<(String, String)>,
+    pub nodes: Vec<Node>,
+    /// (source name, table name) → relation.
+    pub sources: BTreeMap<(String, String), String>,
+    /// DuckDB settings from the profile (e.g. TimeZone).
+    pub settings: Vec<(String, String)>,
+}
+
+fn yaml_file(path: &Path) -> Result<Yaml, RunError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RunError::at(path, 0, e.to_string()))?;
+    serde_yaml::from_str(&text).map_err(|e| RunError::at(path, e.location().map_or(0, |l| l.line()), e.to_string()))
+}
+
+pub fn to_json(y: &Yaml) -> Json {
+    serde_json::to_value(y).unwrap_or(Json::Null)
+}
+
+fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn strs(y: Option<&Yaml>, default: &[&str]) -> Vec<String> {
+    match y.and_then(Yaml::as_sequence) {
+        Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        None => default.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Folder-level `+key: value` configs of one resource section, by folder path (within the project).
+fn folder_configs(section: Option<&Yaml>, project: &str) -> Vec<(Vec<String>, BTreeMap<String, Json>)> {
+    fn walk(y: &Yaml, path: Vec<String>, out: &mut Vec<(Vec<String>, BTreeMap<String, Json>)>) {
+        let Some(map) = y.as_mapping() else { return };
+        let mut here = BTreeMap::new();
+        for (k, v) in map {
+            let Some(k) = k.as_str() else { continue };
+            match k.strip_prefix('+') {
+                Some(key) => {
+                    here.insert(key.to_string(), to_json(v));
+                }
+                None if v.is_mapping() => {
+                    let mut p = path.clone();
+                    p.push(k.to_string());
+                    walk(v, p, out);
+                }
+                None => {
+                    here.insert(k.to_string(), to_json(v));
+                }
+            }
+        }
+        out.push((path, here));
+    }
+    let mut out = Vec::new();
+    if let Some(s) = section.and_then(|s| s.get(project)) {
+        walk(s, Vec::new(), &mut out);
+    }
+    out.sort_by_key(|(p, _)| p.len());
+    out
+}
+
+/// The config of a file at `rel_dirs` (its folders below the resource path): outer folders
+/// first, inner ones override.
+fn config_for(configs: &[(Vec<String>, BTreeMap<String, Json>)], rel_dirs: &[String]) -> BTreeMap<String, Json> {
+    let mut out = BTreeMap::new();
+    for (path, cfg) in configs {
+        if rel_dirs.starts_with(path) {
+            out.extend(cfg.clone());
+        }
+    }
+    out
+}
+
+/// Turns `{% test name(args) %} … {% endtest %}` into a macro `test_name` (same line count).
+fn generic_tests_as_macros(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{% test ").or_else(|| rest.find("{%- test ")) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let head_end = after.find("%}").map_or(after.len(), |j| j + 2);
+        let head = &after[..head_end];
+        out.push_str(&head.replacen(" test ", " macro test_", 1));
+        rest = &after[head_end..];
+    }
+    out.push_str(rest);
+    out.replace("endtest", "endmacro")
+}
+
+impl Project {
+    pub fn load(root: &Path) -> Result<Project, RunError> {
+        let file = root.join("dbt_project.yml");
+        let y = yaml_file(&file)?;
+        let name = y.get("name").and_then(Yaml::as_str).ok_or_else(|| RunError::at(&file, 0, "no project name".into()))?.to_string();
+        let profile_name = y.get("profile").and_then(Yaml::as_str).unwrap_or(&name).to_string();
+        let vars = y
+            .get("vars")
+            .and_then(Yaml::as_mapping)
+            .map_or_else(BTreeMap::new, |m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), to_json(v)))).collect());
+        let model_paths = strs(y.get("model-paths"), &["models"]);
+        let macro_paths = strs(y.get("macro-paths"), &["macros"]);
+        let test_paths = strs(y.get("test-paths"), &["tests"]);
+        let seed_paths = strs(y.get("seed-paths"), &["seeds"]);
+        let snapshot_paths = strs(y.get("snapshot-paths"), &["snapshots"]);
+        let model_cfg = folder_configs(y.get("models"), &name);
+        let seed_cfg = folder_configs(y.get("seeds"), &name);
+        let snapshot_cfg = folder_configs(y.get("snapshots"), &name);
+
+        let mut project = Project {
+            root: root.to_path_buf(),
+            name: name.clone(),
+            vars,
+            macros: Vec::new(),
+            generic_tests: Vec::new(),
+            nodes: Vec::new(),
+            sources: BTreeMap::new(),
+            settings: Vec::new(),
+        };
+        project.load_profile(&profile_name)?;
+        let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/");
+        let dirs_below = |base: &Path, p: &Path| -> Vec<String> {
+            p.parent()
+                .and_then(|d| d.strip_prefix(base).ok())
+                .map(|d| d.components().map(|c| c.as_os_str().to_string_lossy().to_string()).collect())
+                .unwrap_or_default()
+        };
+        for dir in &macro_paths {
+            for f in files_under(&root.join(dir), "sql") {
+                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                project.macros.push((rel(&f), text));
+            }
+        }
+        for dir in &test_paths {
+            let base = root.join(dir);
+            for f in files_under(&base, "sql") {
+                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                if text.contains("{% test ") || text.contains("{%- test ") {
+                    project.generic_tests.push((rel(&f), generic_tests_as_macros(&text)));
+                } else {
+                    let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                    project.nodes.push(Node { kind: Kind::Test, name, path: rel(&f), sql: text, config: BTreeMap::new(), test: None });
+                }
+            }
+        }
+        for dir in &seed_paths {
+            let base = root.join(dir);
+            for f in files_under(&base, "csv") {
+                let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let config = config_for(&seed_cfg, &dirs_below(&base, &f));
+                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None });
+            }
+        }
+        for dir in &snapshot_paths {
+            let base = root.join(dir);
+            for f in files_under(&base, "sql") {
+                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let (name, body) = snapshot_block(&text)
+                    .ok_or_else(|| RunError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
+                let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
+                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None });
+            }
+        }
+        let mut yml_models: Vec<(PathBuf, Yaml)> = Vec::new();
+        for dir in &model_paths {
+            let base = root.join(dir);
+            for f in files_under(&base, "sql") {
+                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
+                config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
+                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None });
+            }
+            for ext in ["yml", "yaml"] {
+                for f in files_under(&base, ext) {
+                    let y = yaml_file(&f)?;
+                    yml_models.push((f, y));
+                }
+            }
+        }
+        for (f, y) in &yml_models {
+            project.apply_yaml(f, y)?;
+        }
+        Ok(project)
+    }
+
+    fn load_profile(&mut self, profile: &str) -> Result<(), RunError> {
+        let file = self.root.join("profiles.yml");
+        let y = yaml_file(&file)?;
+        let p = y.get(profile).ok_or_else(|| RunError::at(&file, 0, format!("no profile `{profile}`")))?;
+        let target = p.get("target").and_then(Yaml::as_str).unwrap_or("dev");
+        let out = p.get("outputs").and_then(|o| o.get(target)).ok_or_else(|| RunError::at(&file, 0, format!("no output `{target}`")))?;
+        if out.get("type").and_then(Yaml::as_str) != Some("duckdb") {
+            return Err(RunError::at(&file, 0, "only `type: duckdb` profiles are supported".into()));
+        }
+        if let Some(settings) = out.get("settings").and_then(Yaml::as_mapping) {
+            for (k, v) in settings {
+                let value = match v {
+                    Yaml::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                };
+                self.settings.push((k.as_str().unwrap_or_default().to_string(), value));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sources, model configs and tests from one YAML file.
+    fn apply_yaml(&mut self, file: &Path, y: &Yaml) -> Result<(), RunError> {
+        let rel = file.strip_prefix(&self.root).unwrap_or(file).to_string_lossy().replace('\\', "/");
+        for src in y.get("sources").and_then(Yaml::as_sequence).into_iter().flatten() {
+            let name = src.get("name").and_then(Yaml::as_str).unwrap_or_default();
+            let schema = src.get("schema").and_then(Yaml::as_str).unwrap_or(name);
+            for t in src.get("tables").and_then(Yaml::as_sequence).into_iter().flatten() {
+                let table = t.get("name").and_then(Yaml::as_str).unwrap_or_default();
+                let identifier = t.get("identifier").and_then(Yaml::as_str).unwrap_or(table);
+                self.sources.insert((name.to_string(), table.to_string()), format!("{schema}.{identifier}"));
+            }
+        }
+        for m in y.get("models").and_then(Yaml::as_sequence).into_iter().flatten() {
+            let Some(model) = m.get("name").and_then(Yaml::as_str) else { continue };
+            if !self.nodes.iter().any(|n| n.kind == Kind::Model && n.name == model) {
+                return Err(RunError::at(file, 0, format!("{rel}: model `{model}` has no .sql file")));
+            }
+            let mut cfg: BTreeMap<String, Json> = BTreeMap::new();
+            if let Some(c) = m.get("config").and_then(Yaml::as_mapping) {
+                for (k, v) in c {
+                    cfg.insert(k.as_str().unwrap_or_default().to_string(), to_json(v));
+                }
+            }
+            if let Some(node) = self.nodes.iter_mut().find(|n| n.kind == Kind::Model && n.name == model) {
+                node.config.extend(cfg);
+            }
+            let mut uses = Vec::new();
+            for t in m.get("tests").or_else(|| m.get("data_tests")).and_then(Yaml::as_sequence).into_iter().flatten() {
+                uses.push(test_use(file, t, model, None)?);
+            }
+            for col in m.get("columns").and_then(Yaml::as_sequence).into_iter().flatten() {
+                let Some(cname) = col.get("name").and_then(Yaml::as_str) else { continue };
+                for t in col.get("tests").or_else(|| col.get("data_tests")).and_then(Yaml::as_sequence).into_iter().flatten() {
+                    uses.push(test_use(file, t, model, Some(cname))?);
+                }
+            }
+            for (u, config) in uses {
+                self.nodes.push(Node {
+                    kind: Kind::Test,
+                    name: test_name(&u),
+                    path: rel.clone(),
+                    sql: String::new(),
+                    config,
+                    test: Some(u),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A YAML test entry: `unique`, or `name: {arguments: {...}, config: {...}}`, or `name: {args…}`.
+fn test_use(file: &Path, y: &Yaml, model: &str, column: Option<&str>) -> Result<(TestUse, BTreeMap<String, Json>), RunError> {
+    let (test, body) = match y {
+        Yaml::String(s) => (s.clone(), None),
+        Yaml::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next().expect("one entry");
+            (k.as_str().unwrap_or_default().to_string(), Some(v))
+        }
+        _ => return Err(RunError::at(file, 0, format!("model {model}: a test must be a name or a one-key mapping"))),
+    };
+    let mut args = BTreeMap::new();
+    let mut config = BTreeMap::new();
+    if let Some(body) = body.and_then(Yaml::as_mapping) {
+        for (k, v) in body {
+            match k.as_str().unwrap_or_default() {
+                "arguments" => {
+                    for (ak, av) in v.as_mapping().into_iter().flatten() {
+                        args.insert(ak.as_str().unwrap_or_default().to_string(), to_json(av));
+                    }
+                }
+                "config" => {
+                    for (ck, cv) in v.as_mapping().into_iter().flatten() {
+                        config.insert(ck.as_str().unwrap_or_default().to_string(), to_json(cv));
+                    }
+                }
+                other => {
+                    args.insert(other.to_string(), to_json(v));
+                }
+            }
+        }
+    }
+    Ok((TestUse { test, model: model.to_string(), column: column.map(str::to_string), args }, config))
+}
+
+/// dbt's name for a generic test use: `<test>_<model>_<flattened arguments>`, shortened with an
+/// md5 when 64 characters or longer, so statuses compare node by node with dbt's.
+pub fn test_name(u: &TestUse) -> String {
+    let mut args: BTreeMap<String, Json> = u.args.clone();
+    if let Some(c) = &u.column {
+        args.insert("column_name".into(), Json::from(c.as_str()));
+    }
+    let mut flat = Vec::new();
+    for v in args.values() {
+        match v {
+            Json::Object(m) => flat.extend(m.values().map(py_str)),
+            Json::Array(a) => flat.extend(a.iter().map(py_str)),
+            other => flat.push(py_str(other)),
+        }
+    }
+    let clean: Vec<String> = flat
+        .iter()
+        .map(|a| {
+            let mut out = String::new();
+            let mut in_run = false;
+            for ch in a.chars() {
+                if ch.is_ascii_alphanumeric() || ch == '_' {
+                    out.push(ch);
+                    in_run = false;
+                } else if !in_run {
+                    out.push('_');
+                    in_run = true;
+                }
+            }
+            out
+        })
+        .collect();
+    let full = format!("{}_{}_{}", u.test, u.model, clean.join("__"));
+    full
+}
+
+/// Python's `str()` of a YAML scalar, as dbt sees it.
+fn py_str(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Json::Null => "None".into(),
+        Json::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The name and body of a `{% snapshot name %} body {% endsnapshot %}` file; lines before the
+/// body are kept blank so line numbers stay right.
+fn snapshot_block(text: &str) -> Option<(String, String)> {
+    let start = text.find("{% snapshot ")?;
+    let head_end = start + text[start..].find("%}")? + 2;
+    let name = text[start + "{% snapshot ".len()..head_end - 2].trim().to_string();
+    let end = text.find("{% endsnapshot %}")?;
+    let prefix_lines = text[..head_end].matches('\n').count();
+    Some((name, format!("{}{}", "\n".repeat(prefix_lines), &text[head_end..end])))
+}

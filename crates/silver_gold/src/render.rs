@@ -1,0 +1,173 @@
+//! Renders a node's Jinja-SQL with minijinja and the slice of dbt's context the project uses:
+//! `ref`, `source`, `config`, `this`, `is_incremental`, `var`, `env_var`, `target`, `execute`,
+//! and every project macro (and generic test, as `test_<name>`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use serde_json::Value as Json;
+
+use crate::project::Project;
+
+/// Name of the template that holds every macro file (and generic test) of the project.
+const MACROS: &str = "__macros__";
+
+/// What rendering a node learned: its refs and sources (its dependencies) and the config it
+/// set with `config(...)`.
+#[derive(Debug, Default, Clone)]
+pub struct Rendered {
+    pub sql: String,
+    pub refs: Vec<String>,
+    pub sources: Vec<(String, String)>,
+    pub config: BTreeMap<String, Json>,
+}
+
+/// Where each macro file starts in the combined macro template (for error positions).
+pub struct Macros {
+    text: String,
+    names: Vec<String>,
+    starts: Vec<(usize, String)>,
+}
+
+impl Macros {
+    pub fn new(project: &Project) -> Macros {
+        let mut text = String::new();
+        let mut starts = Vec::new();
+        let mut names = Vec::new();
+        for (path, body) in project.macros.iter().chain(&project.generic_tests) {
+            starts.push((text.matches('\n').count() + 1, path.clone()));
+            text.push_str(body);
+            if !body.ends_with('\n') {
+                text.push('\n');
+            }
+            let mut rest = body.as_str();
+            while let Some(i) = rest.find("macro ") {
+                let after = &rest[i + 6..];
+                let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() && after[name.len()..].trim_start().starts_with('(') && !names.contains(&name) {
+                    names.push(name.clone());
+                }
+                rest = &after[name.len()..];
+            }
+        }
+        Macros { text, names, starts }
+    }
+
+    /// The macro file and line of a line in the combined template.
+    pub fn locate(&self, line: usize) -> (String, usize) {
+        let (start, path) = self.starts.iter().rev().find(|(s, _)| *s <= line).cloned().unwrap_or((1, MACROS.into()));
+        (path, line + 1 - start)
+    }
+
+    fn import_line(&self) -> String {
+        if self.names.is_empty() { String::new() } else { format!("{{% from \"{MACROS}\" import {} %}}", self.names.join(", ")) }
+    }
+}
+
+/// How `ref`, `source` and `this` name relations, and the incremental state of the node.
+pub struct Context<'a> {
+    pub project: &'a Project,
+    pub macros: &'a Macros,
+    /// model/seed/snapshot name → relation (`schema.name`).
+    pub relations: &'a BTreeMap<String, String>,
+    pub this: Option<String>,
+    pub is_incremental: bool,
+}
+
+/// A render error with the file and line it points at.
+#[derive(Debug)]
+pub struct RenderError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+fn to_value(j: &Json) -> Value {
+    Value::from_serialize(j)
+}
+
+/// Renders `source` (the text of `file`) in `ctx`.
+pub fn render(ctx: &Context<'_>, file: &str, source: &str) -> Result<Rendered, RenderError> {
+    render_with(ctx, file, source, BTreeMap::new())
+}
+
+/// Renders with extra variables in scope (e.g. a generic test's arguments).
+pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<String, Value>) -> Result<Rendered, RenderError> {
+    let state = Arc::new(Mutex::new(Rendered::default()));
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    env.set_keep_trailing_newline(true);
+    let macros_text = ctx.macros.text.clone();
+    env.add_template_owned(MACROS.to_string(), macros_text).map_err(|e| error(ctx, file, e))?;
+
+    let relations = ctx.relations.clone();
+    let st = state.clone();
+    env.add_function("ref", move |name: String| -> Result<Value, Error> {
+        st.lock().expect("render state").refs.push(name.clone());
+        relations
+            .get(&name)
+            .map(|r| Value::from(r.clone()))
+            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("ref('{name}'): no such model, seed or snapshot")))
+    });
+    let sources = ctx.project.sources.clone();
+    let st = state.clone();
+    env.add_function("source", move |source: String, table: String| -> Result<Value, Error> {
+        st.lock().expect("render state").sources.push((source.clone(), table.clone()));
+        sources.get(&(source.clone(), table.clone())).map(|r| Value::from(r.clone())).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidOperation, format!("source('{source}', '{table}'): not declared in a sources YAML"))
+        })
+    });
+    let st = state.clone();
+    env.add_function("config", move |kwargs: Kwargs| -> Result<Value, Error> {
+        let mut s = st.lock().expect("render state");
+        for key in kwargs.args() {
+            let v: Value = kwargs.get(key)?;
+            s.config.insert(key.to_string(), serde_json::to_value(&v).unwrap_or(Json::Null));
+        }
+        Ok(Value::from(""))
+    });
+    let incremental = ctx.is_incremental;
+    env.add_function("is_incremental", move || incremental);
+    let vars_of_project = ctx.project.vars.clone();
+    env.add_function("var", move |name: String, default: Option<Value>| -> Result<Value, Error> {
+        match (vars_of_project.get(&name), default) {
+            (Some(v), _) => Ok(to_value(v)),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(Error::new(ErrorKind::InvalidOperation, format!("var('{name}') is not defined in dbt_project.yml"))),
+        }
+    });
+    env.add_function("env_var", |name: String, default: Option<String>| -> Result<Value, Error> {
+        match (std::env::var(&name), default) {
+            (Ok(v), _) => Ok(Value::from(v)),
+            (Err(_), Some(d)) => Ok(Value::from(d)),
+            (Err(_), None) => Err(Error::new(ErrorKind::InvalidOperation, format!("env_var('{name}') is not set and has no default"))),
+        }
+    });
+    env.add_global("this", ctx.this.clone().map(Value::from).unwrap_or(Value::UNDEFINED));
+    env.add_global("execute", true);
+    env.add_global("target", Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": "duckdb"})));
+    for (k, v) in vars {
+        env.add_global(k, v);
+    }
+    // The import shares the first line, so line numbers in errors are the file's own.
+    let text = format!("{}{}", ctx.macros.import_line(), source);
+    let tmpl = env.template_from_named_str(file, &text).map_err(|e| error(ctx, file, e))?;
+    let sql = tmpl.render(()).map_err(|e| error(ctx, file, e))?;
+    let mut out = state.lock().expect("render state").clone();
+    out.sql = sql;
+    Ok(out)
+}
+
+fn error(ctx: &Context<'_>, file: &str, e: Error) -> RenderError {
+    let mut message = e.to_string();
+    if let Some(detail) = e.detail() {
+        message = format!("{}: {detail}", e.kind());
+    }
+    let (file, line) = match (e.name(), e.line()) {
+        (Some(MACROS), Some(line)) => ctx.macros.locate(line),
+        (_, line) => (file.to_string(), line.unwrap_or(0)),
+    };
+    RenderError { file, line, message }
+}
