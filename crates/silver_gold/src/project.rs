@@ -75,6 +75,8 @@ pub struct Project {
     pub sources: BTreeMap<(String, String), String>,
     /// DuckDB settings from the profile (e.g. TimeZone).
     pub settings: Vec<(String, String)>,
+    /// Nodes run at once (the profile's `threads`).
+    pub threads: usize,
 }
 
 fn yaml_file(path: &Path) -> Result<Yaml, RunError> {
@@ -198,6 +200,7 @@ impl Project {
             nodes: Vec::new(),
             sources: BTreeMap::new(),
             settings: Vec::new(),
+            threads: 1,
         };
         project.load_profile(&profile_name)?;
         let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/");
@@ -275,6 +278,7 @@ impl Project {
         if out.get("type").and_then(Yaml::as_str) != Some("duckdb") {
             return Err(RunError::at(&file, 0, "only `type: duckdb` profiles are supported".into()));
         }
+        self.threads = out.get("threads").and_then(Yaml::as_u64).unwrap_or(1) as usize;
         if let Some(settings) = out.get("settings").and_then(Yaml::as_mapping) {
             for (k, v) in settings {
                 let value = match v {

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use duckdb::Connection;
@@ -84,6 +85,16 @@ pub struct RunOptions {
     pub target_dir: PathBuf,
     /// Print a line per node.
     pub verbose: bool,
+}
+
+/// Shared state of a run: what may run next, what broke, what finished.
+struct Schedule {
+    indegree: Vec<usize>,
+    ready: BTreeSet<((Kind, String), usize)>,
+    remaining: usize,
+    broken: BTreeSet<String>,
+    failing_tests_on: BTreeSet<String>,
+    results: Vec<NodeResult>,
 }
 
 /// A node ready to run: its relation and dependencies (found by rendering it once).
@@ -172,7 +183,9 @@ fn render_probe(ctx: &Context<'_>, node: &Node) -> Result<Rendered, RunError> {
 }
 
 /// Topological order (Kahn), ties broken by kind then name so runs are reproducible.
-fn order(planned: &[Planned]) -> Result<Vec<usize>, RunError> {
+/// Every node's number of parents and its children: references, plus dbt build's rule that a
+/// model's generic tests run before what is built on the model.
+fn graph(planned: &[Planned]) -> Result<(Vec<usize>, Vec<Vec<usize>>), RunError> {
     let index: BTreeMap<&str, usize> =
         planned.iter().enumerate().filter(|(_, p)| p.node.kind != Kind::Test).map(|(i, p)| (p.node.name.as_str(), i)).collect();
     let mut indegree = vec![0usize; planned.len()];
@@ -212,7 +225,18 @@ fn order(planned: &[Planned]) -> Result<Vec<usize>, RunError> {
             }
         }
     }
-    let key = |i: usize| (planned[i].node.kind, planned[i].node.name.clone());
+    Ok((indegree, children))
+}
+
+/// The scheduling priority among ready nodes: seeds, models, snapshots, tests, then by name.
+fn priority(planned: &[Planned], i: usize) -> (Kind, String) {
+    (planned[i].node.kind, planned[i].node.name.clone())
+}
+
+/// Topological order (Kahn), ties broken by [`priority`] so a one-thread run is reproducible.
+fn order(planned: &[Planned]) -> Result<Vec<usize>, RunError> {
+    let (mut indegree, children) = graph(planned)?;
+    let key = |i: usize| priority(planned, i);
     let mut ready: BTreeSet<((Kind, String), usize)> = (0..planned.len()).filter(|i| indegree[*i] == 0).map(|i| (key(i), i)).collect();
     let mut out = Vec::new();
     while let Some(first) = ready.iter().next().cloned() {
@@ -313,51 +337,108 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
     let picked = selected(&planned, &opts.select);
     let relations: BTreeMap<String, String> = planned.iter().filter_map(|p| p.relation.clone().map(|r| (p.node.name.clone(), r))).collect();
     let conn = Connection::open(&opts.warehouse).map_err(|e| RunError::Other(format!("{}: {e}", opts.warehouse.display())))?;
-    for (k, v) in &project.settings {
-        conn.execute_batch(&format!("set {k} = '{}'", v.replace('\'', "''")))?;
+    let (_, children) = graph(&planned)?;
+    let mut indegree = vec![0usize; planned.len()];
+    for &i in &picked {
+        for &c in &children[i] {
+            if picked.contains(&c) {
+                indegree[c] += 1;
+            }
+        }
     }
     let total = order.iter().filter(|i| picked.contains(i)).count();
-    // Nodes that errored or were skipped, and models with a failing generic test: what is built
-    // on them is skipped (tests of a model still run when a sibling test fails).
-    let mut broken: BTreeSet<String> = BTreeSet::new();
-    let mut failing_tests_on: BTreeSet<String> = BTreeSet::new();
-    let mut results = Vec::new();
-    for (n, &i) in order.iter().filter(|i| picked.contains(i)).enumerate() {
-        let p = &planned[i];
-        let t = Instant::now();
-        let blocked = p.deps.iter().any(|d| broken.contains(d) || (p.node.kind != Kind::Test && failing_tests_on.contains(d)));
-        let status = if blocked {
-            Status::Skipped
-        } else {
-            match run_node(project, &macros, &relations, &conn, p, opts) {
-                Ok(s) => s,
-                Err(e) => Status::Error(e.to_string()),
+    let ready: BTreeSet<((Kind, String), usize)> =
+        picked.iter().filter(|i| indegree[**i] == 0).map(|&i| (priority(&planned, i), i)).collect();
+    let state = Mutex::new(Schedule {
+        indegree,
+        ready,
+        remaining: total,
+        broken: BTreeSet::new(),
+        failing_tests_on: BTreeSet::new(),
+        results: Vec::new(),
+    });
+    let wake = Condvar::new();
+    // As many workers as the profile's threads, each with its own connection (temp tables
+    // are per connection), like dbt's thread pool.
+    std::thread::scope(|scope| -> Result<(), RunError> {
+        for _ in 0..project.threads.max(1) {
+            let conn = conn.try_clone()?;
+            for (k, v) in &project.settings {
+                conn.execute_batch(&format!("set {k} = '{}'", v.replace('\'', "''")))?;
             }
-        };
-        if status.is_failure() || status == Status::Skipped {
-            match (&p.node.test, p.node.kind) {
-                (Some(t), _) => {
-                    failing_tests_on.insert(t.model.clone());
+            // Tables are unordered; letting DuckDB write them in parallel is faster.
+            conn.execute_batch("set preserve_insertion_order = false")?;
+            let (state, wake, planned, children, picked, relations, macros) =
+                (&state, &wake, &planned, &children, &picked, &relations, &macros);
+            scope.spawn(move || {
+                loop {
+                    let (i, blocked) = {
+                        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                        loop {
+                            if s.remaining == 0 {
+                                return;
+                            }
+                            if let Some((_, i)) = s.ready.pop_first() {
+                                let p = &planned[i];
+                                let blocked = p
+                                    .deps
+                                    .iter()
+                                    .any(|d| s.broken.contains(d) || (p.node.kind != Kind::Test && s.failing_tests_on.contains(d)));
+                                break (i, blocked);
+                            }
+                            s = wake.wait(s).unwrap_or_else(|e| e.into_inner());
+                        }
+                    };
+                    let p = &planned[i];
+                    let t = Instant::now();
+                    let status = if blocked {
+                        Status::Skipped
+                    } else {
+                        match run_node(project, macros, relations, &conn, p, opts) {
+                            Ok(s) => s,
+                            Err(e) => Status::Error(e.to_string()),
+                        }
+                    };
+                    let seconds = t.elapsed().as_secs_f64();
+                    let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+                    if status.is_failure() || status == Status::Skipped {
+                        match (&p.node.test, p.node.kind) {
+                            (Some(t), _) => {
+                                s.failing_tests_on.insert(t.model.clone());
+                            }
+                            (None, Kind::Test) => {}
+                            (None, _) => {
+                                s.broken.insert(p.node.name.clone());
+                            }
+                        }
+                    }
+                    if opts.verbose {
+                        println!("{}", line(s.results.len() + 1, total, p, &status, seconds));
+                    }
+                    s.results.push(NodeResult {
+                        unique_id: p.node.unique_id(&project.name),
+                        kind: p.node.kind,
+                        name: p.node.name.clone(),
+                        relation: p.relation.clone(),
+                        status,
+                        seconds,
+                    });
+                    s.remaining -= 1;
+                    for &c in &children[i] {
+                        if picked.contains(&c) {
+                            s.indegree[c] -= 1;
+                            if s.indegree[c] == 0 {
+                                s.ready.insert((priority(planned, c), c));
+                            }
+                        }
+                    }
+                    wake.notify_all();
                 }
-                (None, Kind::Test) => {}
-                (None, _) => {
-                    broken.insert(p.node.name.clone());
-                }
-            }
+            });
         }
-        let seconds = t.elapsed().as_secs_f64();
-        if opts.verbose {
-            println!("{}", line(n + 1, total, p, &status, seconds));
-        }
-        results.push(NodeResult {
-            unique_id: p.node.unique_id(&project.name),
-            kind: p.node.kind,
-            name: p.node.name.clone(),
-            relation: p.relation.clone(),
-            status,
-            seconds,
-        });
-    }
+        Ok(())
+    })?;
+    let results = state.into_inner().unwrap_or_else(|e| e.into_inner()).results;
     write_run_results(&opts.target_dir, &results, started.elapsed().as_secs_f64())?;
     Ok(results)
 }

@@ -5,12 +5,13 @@ select
     r.order_id as order_number,
     coalesce(cast(strftime(cast(r.return_ts as date), '%Y%m%d') as integer), -1) as date_key,
     coalesce(p.product_key, {{ unknown_key() }}) as product_key,
-    case when o.order_id is null or o.has_unknown_store then {{ unknown_key() }} else {{ surrogate_key(['o.store_id']) }} end as store_key,
+    coalesce(st.store_key, {{ unknown_key() }}) as store_key,
     r.return_ts,
     r.qty as quantity,
     r.reason,
     r.return_reason_code
 from {{ ref('stg_returns') }} r
 left join {{ ref('stg_orders_header') }} o on o.order_id = r.order_id
+left join {{ ref('dim_store') }} st on st.store_id = o.store_id and not st.is_unknown_member
 left join {{ ref('dim_product_scd') }} p on p.product_id = r.product_id and p.is_current and not p.is_unknown_member
 where not r.is_deleted

@@ -18,8 +18,8 @@ select
     l.order_id as order_number,
     l.line_number,
     coalesce(cast(strftime(o.order_dt_local, '%Y%m%d') as integer), -1) as date_key,
-    case when o.order_id is null or o.has_unknown_customer then {{ unknown_key() }} else {{ surrogate_key(['o.customer_id']) }} end as customer_key,
-    case when o.order_id is null or o.has_unknown_store then {{ unknown_key() }} else {{ surrogate_key(['o.store_id']) }} end as store_key,
+    coalesce(c.customer_key, {{ unknown_key() }}) as customer_key,
+    coalesce(s.store_key, {{ unknown_key() }}) as store_key,
     coalesce(p.product_key, {{ unknown_key() }}) as product_key,
     o.order_ts,
     o.channel,
@@ -44,3 +44,6 @@ left join {{ ref('dim_product_scd') }} p
     and not p.is_unknown_member
     and o.order_ts >= p.valid_from and o.order_ts < p.valid_to
 left join rates r on r.rate_date = o.order_dt_local and r.currency = o.currency
+-- Dimension keys by lookup: a missing member becomes the unknown member, never a lost row.
+left join {{ ref('dim_customer') }} c on c.customer_id = o.customer_id and not c.is_unknown_member
+left join {{ ref('dim_store') }} s on s.store_id = o.store_id and not s.is_unknown_member

@@ -1,5 +1,5 @@
--- Hourly sensor readings per store and shelf: averages, out-of-range counts and a rolling
--- 24-hour average temperature.
+-- Hourly sensor readings per store and shelf (grain: store_id, shelf_id, reading_hour):
+-- averages, out-of-range counts and a rolling 24-hour average temperature.
 with hourly as (
     select
         store_id,
@@ -15,10 +15,10 @@ with hourly as (
 )
 
 select
-    {{ surrogate_key(['store_id', 'shelf_id', 'reading_hour']) }} as reading_key,
-    {{ surrogate_key(['store_id']) }} as store_key,
+    -- The dimension's key by lookup (unknown member if the store is not in dim_store).
+    coalesce(s.store_key, {{ unknown_key() }}) as store_key,
     cast(strftime(cast(reading_hour as date), '%Y%m%d') as integer) as date_key,
-    store_id,
+    h.store_id,
     shelf_id,
     reading_hour,
     readings,
@@ -28,6 +28,7 @@ select
     out_of_range_readings,
     out_of_range_readings > 0 as has_out_of_range,
     round(avg(avg_temperature_c) over (
-        partition by store_id, shelf_id order by reading_hour range between interval 23 hour preceding and current row
+        partition by h.store_id, shelf_id order by reading_hour range between interval 23 hour preceding and current row
     ), 3) as rolling_24h_avg_temperature_c
-from hourly
+from hourly h
+left join {{ ref('dim_store') }} s on s.store_id = h.store_id and not s.is_unknown_member

@@ -4,7 +4,7 @@ select
     s.shipment_id,
     s.order_id as order_number,
     coalesce(cast(strftime(cast(s.shipped_at as date), '%Y%m%d') as integer), -1) as ship_date_key,
-    case when o.order_id is null or o.has_unknown_store then {{ unknown_key() }} else {{ surrogate_key(['o.store_id']) }} end as store_key,
+    coalesce(st.store_key, {{ unknown_key() }}) as store_key,
     s.carrier,
     s.shipped_at,
     s.delivered_at,
@@ -16,3 +16,4 @@ select
     s.is_late
 from {{ ref('stg_shipments') }} s
 left join {{ ref('stg_orders_header') }} o on o.order_id = s.order_id
+left join {{ ref('dim_store') }} st on st.store_id = o.store_id and not st.is_unknown_member
