@@ -396,7 +396,9 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
                     } else {
                         match run_node(project, macros, relations, &conn, p, opts) {
                             Ok(s) => s,
-                            Err(e) => Status::Error(e.to_string()),
+                            // Render errors name file and line already; SQL errors get the file.
+                            Err(e @ RunError::At { .. }) => Status::Error(e.to_string()),
+                            Err(e) => Status::Error(format!("{}: {e}", p.node.path)),
                         }
                     };
                     let seconds = t.elapsed().as_secs_f64();

@@ -1,0 +1,220 @@
+//! The embedded runner on a small project written here: rendering, DAG order, selection, each
+//! materialization (view, table, incremental delete+insert, seed, snapshot), tests with
+//! severities, and errors that name their file.
+
+use std::path::{Path, PathBuf};
+
+use medallion_silver_gold::project::Project;
+use medallion_silver_gold::runner::{NodeResult, RunOptions, Status, build};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A project with one of everything; `raw.items` is the source.
+fn project(dir: &Path) -> PathBuf {
+    let root = dir.join("proj");
+    write(
+        &root,
+        "dbt_project.yml",
+        "name: demo\nprofile: demo\nvars:\n  factor: 10\nmodels:\n  demo:\n    +materialized: table\n    marts:\n      +schema: mart\n      +tags: [finance]\n",
+    );
+    write(
+        &root,
+        "profiles.yml",
+        "demo:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      threads: 2\n      settings:\n        TimeZone: UTC\n",
+    );
+    write(
+        &root,
+        "macros/util.sql",
+        "{% macro generate_schema_name(custom, node) -%}{%- if custom is none -%}main{%- else -%}{{ custom | trim }}{%- endif -%}{%- endmacro %}\n{% macro times(col) -%}{{ col }} * {{ var('factor') }}{%- endmacro %}\n",
+    );
+    write(
+        &root,
+        "tests/generic/small.sql",
+        "{% test is_small(model, column_name, limit) %}\n{{ config(severity='warn') }}\nselect * from {{ model }} where {{ column_name }} > {{ limit }}\n{% endtest %}\n",
+    );
+    write(&root, "seeds/colors.csv", "color,code\nred,1\nblue,2\n");
+    write(&root, "models/sources.yml", "version: 2\nsources:\n  - name: raw\n    schema: raw\n    tables:\n      - name: items\n");
+    write(&root, "models/base.sql", "select id, color, amount, updated_at from {{ source('raw', 'items') }}\n");
+    write(
+        &root,
+        "models/scaled.sql",
+        "{{ config(materialized='view') }}\nselect id, {{ times('amount') }} as amount10 from {{ ref('base') }}\n",
+    );
+    write(
+        &root,
+        "models/inc.sql",
+        "{{ config(materialized='incremental', unique_key='id', on_schema_change='append_new_columns') }}\nselect id, amount, updated_at from {{ ref('base') }}\n{% if is_incremental() %}where updated_at > (select max(updated_at) from {{ this }}){% endif %}\n",
+    );
+    write(&root, "models/marts/report.sql", "select b.id, c.code from {{ ref('base') }} b join {{ ref('colors') }} c using (color)\n");
+    write(
+        &root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: base\n    columns:\n      - name: id\n        tests: [unique, not_null]\n      - name: color\n        tests:\n          - accepted_values: {arguments: {values: ['red', 'blue']}}\n          - relationships: {arguments: {to: ref('colors'), field: color}}\n      - name: amount\n        tests:\n          - is_small: {arguments: {limit: 100}}\n",
+    );
+    write(
+        &root,
+        "snapshots/items_snapshot.sql",
+        "{% snapshot items_snapshot %}\n{{ config(unique_key='id', strategy='timestamp', updated_at='updated_at') }}\nselect * from {{ ref('base') }}\n{% endsnapshot %}\n",
+    );
+    write(&root, "tests/amounts_positive.sql", "select * from {{ ref('base') }} where amount < 0\n");
+    root
+}
+
+fn warehouse(dir: &Path) -> PathBuf {
+    let path = dir.join("w.duckdb");
+    let conn = duckdb::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "create schema raw;
+         create table raw.items as select * from (values
+             (1, 'red', 10, timestamp '2024-01-01'), (2, 'blue', 20, timestamp '2024-01-01'), (3, 'red', 500, timestamp '2024-01-01')
+         ) t(id, color, amount, updated_at);",
+    )
+    .unwrap();
+    path
+}
+
+fn run(root: &Path, w: &Path, select: &[&str], full_refresh: bool) -> Vec<NodeResult> {
+    let project = Project::load(root).unwrap();
+    let opts = RunOptions {
+        warehouse: w.to_path_buf(),
+        select: select.iter().map(|s| s.to_string()).collect(),
+        full_refresh,
+        target_dir: root.join("target"),
+        verbose: false,
+    };
+    build(&project, &opts).unwrap()
+}
+
+fn status<'a>(results: &'a [NodeResult], name: &str) -> &'a Status {
+    &results.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name} did not run")).status
+}
+
+fn query<T: duckdb::types::FromSql>(w: &Path, sql: &str) -> T {
+    duckdb::Connection::open(w).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn builds_every_materialization_and_tests_like_dbt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    let results = run(&root, &w, &[], false);
+    for name in ["colors", "base", "scaled", "inc", "report", "items_snapshot"] {
+        assert_eq!(status(&results, name), &Status::Success, "{name}");
+    }
+    // Generic tests (built-in and project) and singular tests, with dbt's names and severities.
+    assert_eq!(status(&results, "unique_base_id"), &Status::Pass);
+    assert_eq!(status(&results, "accepted_values_base_color__red__blue"), &Status::Pass);
+    assert_eq!(status(&results, "relationships_base_color__color__ref_colors_"), &Status::Pass);
+    assert_eq!(status(&results, "is_small_base_amount__100"), &Status::Warn(1));
+    assert_eq!(status(&results, "amounts_positive"), &Status::Pass);
+    // Rendering: var() through a macro, schema from the folder config and generate_schema_name.
+    assert_eq!(query::<i64>(&w, "select sum(amount10) from main.scaled"), 5300);
+    assert_eq!(query::<String>(&w, "select table_type from information_schema.tables where table_name = 'scaled'"), "VIEW");
+    assert_eq!(query::<i64>(&w, "select count(*) from mart.report"), 3);
+    assert_eq!(query::<i32>(&w, "select max(code) from main.colors"), 2, "seed integers are INTEGER, as dbt types them");
+    // run_results.json holds every node.
+    let rr: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("target/run_results.json")).unwrap()).unwrap();
+    assert_eq!(rr["results"].as_array().unwrap().len(), results.len());
+}
+
+#[test]
+fn incremental_merges_on_the_key_and_snapshots_keep_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    run(&root, &w, &[], false);
+    // A later load: item 2 changes, item 4 is new.
+    duckdb::Connection::open(&w)
+        .unwrap()
+        .execute_batch("update raw.items set amount = 25, updated_at = timestamp '2024-02-01' where id = 2; insert into raw.items values (4, 'blue', 40, timestamp '2024-02-01');")
+        .unwrap();
+    let results = run(&root, &w, &[], false);
+    assert_eq!(status(&results, "inc"), &Status::Success);
+    assert_eq!(query::<i64>(&w, "select count(*) from main.inc"), 4, "one row per key");
+    assert_eq!(query::<i32>(&w, "select amount from main.inc where id = 2"), 25, "the key's row was replaced");
+    // The snapshot closed item 2's first version and opened a second one.
+    assert_eq!(query::<i64>(&w, "select count(*) from main.items_snapshot where id = 2"), 2);
+    assert_eq!(query::<i64>(&w, "select count(*) from main.items_snapshot where dbt_valid_to is null"), 4);
+    assert_eq!(
+        query::<String>(&w, "select strftime(dbt_valid_to, '%Y-%m-%d') from main.items_snapshot where id = 2 and dbt_valid_to is not null"),
+        "2024-02-01"
+    );
+    // A full refresh rebuilds the incremental model from scratch, with the same rows.
+    run(&root, &w, &["inc"], true);
+    assert_eq!(query::<i64>(&w, "select count(*) from main.inc"), 4);
+}
+
+#[test]
+fn selection_follows_the_graph_tags_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    let names = |sel: &[&str]| -> Vec<String> {
+        let mut n: Vec<String> = run(&root, &w, sel, false).into_iter().map(|r| r.name).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&["scaled"]), ["scaled"]);
+    let up = names(&["+scaled"]);
+    assert!(up.contains(&"base".to_string()) && up.contains(&"scaled".to_string()) && !up.contains(&"inc".to_string()));
+    assert!(up.contains(&"unique_base_id".to_string()), "tests of selected models run too");
+    let down = names(&["base+"]);
+    for n in ["base", "scaled", "inc", "report", "items_snapshot"] {
+        assert!(down.contains(&n.to_string()), "{n} is downstream of base");
+    }
+    assert!(!down.contains(&"colors".to_string()));
+    assert_eq!(names(&["tag:finance"]), ["report"]);
+    assert_eq!(names(&["path:models/marts"]), ["report"]);
+}
+
+#[test]
+fn a_failing_model_names_its_file_and_its_descendants_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    write(&root, "models/base.sql", "select id, color, amount, updated_at from {{ source('raw', 'items') }} where no_such_column = 1\n");
+    let results = run(&root, &w, &[], false);
+    match status(&results, "base") {
+        Status::Error(e) => assert!(e.contains("models/base.sql") && e.contains("no_such_column"), "{e}"),
+        other => panic!("base: {other:?}"),
+    }
+    for n in ["scaled", "inc", "report", "items_snapshot", "unique_base_id", "amounts_positive"] {
+        assert_eq!(status(&results, n), &Status::Skipped, "{n}");
+    }
+    assert_eq!(status(&results, "colors"), &Status::Success, "the rest continue");
+}
+
+#[test]
+fn a_failing_test_blocks_what_is_built_on_its_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    duckdb::Connection::open(&w).unwrap().execute_batch("insert into raw.items values (5, 'green', 1, timestamp '2024-01-01')").unwrap();
+    let results = run(&root, &w, &[], false);
+    assert_eq!(status(&results, "accepted_values_base_color__red__blue"), &Status::Fail(1));
+    assert_eq!(status(&results, "relationships_base_color__color__ref_colors_"), &Status::Fail(1));
+    for n in ["scaled", "inc", "report", "items_snapshot"] {
+        assert_eq!(status(&results, n), &Status::Skipped, "{n}");
+    }
+    // The model's other tests still run.
+    assert_eq!(status(&results, "unique_base_id"), &Status::Pass);
+    assert_eq!(status(&results, "amounts_positive"), &Status::Pass);
+}
+
+#[test]
+fn unsupported_jinja_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    // Like dbt, a template that cannot be rendered stops the run at parse time.
+    write(&root, "models/odd.sql", "select 1 as x\n-- a second line\n{{ adapter.get_columns_in_relation(this) }}\n");
+    let project = Project::load(&root).unwrap();
+    let opts = RunOptions { warehouse: w.clone(), select: vec![], full_refresh: false, target_dir: root.join("target"), verbose: false };
+    let err = build(&project, &opts).unwrap_err().to_string();
+    assert!(err.starts_with("models/odd.sql:3:") && err.contains("get_columns_in_relation"), "{err}");
+    // A materialization outside the supported subset is refused by name.
+    write(&root, "models/odd.sql", "{{ config(materialized='ephemeral') }}\nselect 1 as x\n");
+    match status(&run(&root, &w, &["odd"], false), "odd") {
+        Status::Error(e) => assert!(e.contains("models/odd.sql") && e.contains("ephemeral"), "{e}"),
+        other => panic!("odd: {other:?}"),
+    }
+}
