@@ -228,7 +228,8 @@ fn test(_args: &[String]) -> Result<()> {
 
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in
 /// parity with it:
-/// - scale 0.01: base run through Bronze, then `dbt build` (models, snapshots, seeds, tests) and,
+/// - scale 0.01: base run through Bronze, then `dbt build --store-failures` (models, snapshots,
+///   seeds, tests) and,
 ///   on a copy of the same warehouse, `medallion transform` (embedded); then an increment (two
 ///   days, a late file, price and address changes) and both builds again. After each, the two
 ///   warehouses must hold the same tables and rows and every node must have the same status.
@@ -256,15 +257,15 @@ fn dbt_check() -> Result<()> {
     // Both engines on the same Bronze: dbt-duckdb on the warehouse, the embedded runner on a
     // copy holding the same Bronze views and manifest; then tables and statuses must agree.
     let both = |dir: &Path, warehouse: &Path, embedded: &Path, step: &str| -> Result<()> {
-        dbt::dbt(warehouse, &dir.join(format!("dbt-{step}")), &["build"])?;
-        run(medallion(&["transform", "--engine", "embedded", "--project"])?
+        dbt::dbt(warehouse, &dir.join(format!("dbt-{step}")), &["build", "--store-failures"])?;
+        run(medallion(&["transform", "--engine", "embedded", "--store-failures", "--project"])?
             .arg(&project)
             .arg("--warehouse")
             .arg(embedded)
             .arg("--target-path")
             .arg(dir.join(format!("embedded-{step}")))
             .stdout(std::process::Stdio::null()))?;
-        run(medallion(&["dq", "compare"])?.arg(warehouse).arg(embedded))?;
+        run(medallion(&["dq", "compare", "--schemas", "silver,gold,dbt_test__audit"])?.arg(warehouse).arg(embedded))?;
         run(medallion(&["dq", "compare-runs"])?
             .arg(dir.join(format!("dbt-{step}/target/run_results.json")))
             .arg(dir.join(format!("embedded-{step}/run_results.json"))))

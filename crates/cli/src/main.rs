@@ -43,6 +43,9 @@ enum Command {
         /// Where run_results.json goes (default: <project>/target).
         #[arg(long)]
         target_path: Option<PathBuf>,
+        /// Keep each test's failing rows in a table (schema dbt_test__audit).
+        #[arg(long)]
+        store_failures: bool,
     },
     /// Export the Silver and Gold tables of the warehouse to lake/silver/ and lake/gold/ as Parquet.
     Export {
@@ -337,14 +340,21 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
     if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
 }
 
+/// What part of the project a transform builds, and how.
+struct Selection {
+    select: Vec<String>,
+    full_refresh: bool,
+    store_failures: bool,
+}
+
 fn run_transform(
     engine: &str,
     project: &std::path::Path,
     warehouse: &std::path::Path,
-    select: Vec<String>,
-    full_refresh: bool,
+    how: Selection,
     target: PathBuf,
 ) -> Result<(), String> {
+    let Selection { select, full_refresh, store_failures } = how;
     let started = std::time::Instant::now();
     match engine {
         "embedded" => {
@@ -355,6 +365,7 @@ fn run_transform(
                 full_refresh,
                 target_dir: target,
                 verbose: true,
+                store_failures,
             };
             let results = medallion_silver_gold::runner::build(&proj, &opts).map_err(|e| e.to_string())?;
             let count = |name: &str| results.iter().filter(|r| r.status.dbt_name() == name).count();
@@ -381,6 +392,9 @@ fn run_transform(
             }
             if full_refresh {
                 cmd.arg("--full-refresh");
+            }
+            if store_failures {
+                cmd.arg("--store-failures");
             }
             let abs = std::path::absolute(warehouse).map_err(|e| e.to_string())?;
             cmd.env("MEDALLION_WAREHOUSE", abs).env("DBT_TARGET_PATH", &target).env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false");
@@ -475,9 +489,9 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
-        Command::Transform { engine, project, warehouse, select, full_refresh, target_path } => {
+        Command::Transform { engine, project, warehouse, select, full_refresh, target_path, store_failures } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
-            run_transform(&engine, &project, &warehouse, select, full_refresh, target)
+            run_transform(&engine, &project, &warehouse, Selection { select, full_refresh, store_failures }, target)
         }
     };
     match result {

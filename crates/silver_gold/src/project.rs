@@ -54,6 +54,14 @@ pub struct Node {
     /// applied when it is rendered.
     pub config: BTreeMap<String, Json>,
     pub test: Option<TestUse>,
+    /// An enforced contract: the declared columns (name, data type) and the not-null ones.
+    pub contract: Option<Contract>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Contract {
+    pub columns: Vec<(String, String)>,
+    pub not_null: Vec<String>,
 }
 
 impl Node {
@@ -224,7 +232,15 @@ impl Project {
                     project.generic_tests.push((rel(&f), generic_tests_as_macros(&text)));
                 } else {
                     let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-                    project.nodes.push(Node { kind: Kind::Test, name, path: rel(&f), sql: text, config: BTreeMap::new(), test: None });
+                    project.nodes.push(Node {
+                        kind: Kind::Test,
+                        name,
+                        path: rel(&f),
+                        sql: text,
+                        config: BTreeMap::new(),
+                        test: None,
+                        contract: None,
+                    });
                 }
             }
         }
@@ -233,7 +249,7 @@ impl Project {
             for f in files_under(&base, "csv") {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let config = config_for(&seed_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None });
+                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None, contract: None });
             }
         }
         for dir in &snapshot_paths {
@@ -243,7 +259,7 @@ impl Project {
                 let (name, body) = snapshot_block(&text)
                     .ok_or_else(|| RunError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
                 let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None });
+                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None });
             }
         }
         let mut yml_models: Vec<(PathBuf, Yaml)> = Vec::new();
@@ -254,7 +270,7 @@ impl Project {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
                 config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
-                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None });
+                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None, contract: None });
             }
             for ext in ["yml", "yaml"] {
                 for f in files_under(&base, ext) {
@@ -314,8 +330,22 @@ impl Project {
                     cfg.insert(k.as_str().unwrap_or_default().to_string(), to_json(v));
                 }
             }
+            let enforced = cfg.get("contract").and_then(|c| c.get("enforced")).and_then(Json::as_bool).unwrap_or(false);
+            let contract = enforced.then(|| {
+                let mut c = Contract::default();
+                for col in m.get("columns").and_then(Yaml::as_sequence).into_iter().flatten() {
+                    let Some(name) = col.get("name").and_then(Yaml::as_str) else { continue };
+                    c.columns.push((name.to_string(), col.get("data_type").and_then(Yaml::as_str).unwrap_or_default().to_string()));
+                    let constraints = col.get("constraints").and_then(Yaml::as_sequence).into_iter().flatten();
+                    if constraints.into_iter().any(|k| k.get("type").and_then(Yaml::as_str) == Some("not_null")) {
+                        c.not_null.push(name.to_string());
+                    }
+                }
+                c
+            });
             if let Some(node) = self.nodes.iter_mut().find(|n| n.kind == Kind::Model && n.name == model) {
                 node.config.extend(cfg);
+                node.contract = contract;
             }
             let mut uses = Vec::new();
             for t in m.get("tests").or_else(|| m.get("data_tests")).and_then(Yaml::as_sequence).into_iter().flatten() {
@@ -335,6 +365,7 @@ impl Project {
                     sql: String::new(),
                     config,
                     test: Some(u),
+                    contract: None,
                 });
             }
         }

@@ -85,6 +85,8 @@ pub struct RunOptions {
     pub target_dir: PathBuf,
     /// Print a line per node.
     pub verbose: bool,
+    /// Keep every test's failing rows in a table of schema `dbt_test__audit` (dbt's `--store-failures`).
+    pub store_failures: bool,
 }
 
 /// Shared state of a run: what may run next, what broke, what finished.
@@ -552,7 +554,9 @@ fn run_node(
                 }
                 "table" => {
                     let sql = render(&ctx(false), &p.node.path, &p.node.sql)?.sql;
+                    check_contract(conn, p, &sql)?;
                     conn.execute_batch(&format!("create or replace table {relation} as\n{sql}"))?;
+                    check_not_null(conn, p, &relation)?;
                 }
                 "incremental" => incremental(conn, &relation, p, &ctx, opts.full_refresh)?,
                 other => {
@@ -570,8 +574,51 @@ fn run_node(
             snapshot(conn, &relation, p, &ctx(false))?;
             Ok(Status::Success)
         }
-        Kind::Test => run_test(conn, project, macros, relations, p),
+        Kind::Test => run_test(conn, project, macros, relations, p, opts.store_failures),
     }
+}
+
+/// An enforced contract: the query's columns and types must be exactly the declared ones (in
+/// order), checked before anything is built, as dbt does.
+fn check_contract(conn: &Connection, p: &Planned, sql: &str) -> Result<(), RunError> {
+    let Some(contract) = &p.node.contract else { return Ok(()) };
+    let mut stmt = conn.prepare(&format!("describe\n{sql}"))?;
+    let actual: Vec<(String, String)> =
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<_, _>>()?;
+    let norm = |t: &str| t.to_ascii_uppercase().replace(' ', "");
+    let mut mismatches: Vec<String> = Vec::new();
+    for (i, (name, want)) in contract.columns.iter().enumerate() {
+        match actual.get(i) {
+            Some((n, t)) if n == name && norm(t) == norm(want) => {}
+            Some((n, t)) => mismatches.push(format!("{name} {want} (query: {n} {t})")),
+            None => mismatches.push(format!("{name} {want} (missing from the query)")),
+        }
+    }
+    mismatches.extend(actual.iter().skip(contract.columns.len()).map(|(n, t)| format!("{n} {t} (not in the contract)")));
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    Err(RunError::At {
+        file: p.node.path.clone(),
+        line: 1,
+        message: format!("the enforced contract does not hold: {}", mismatches.join("; ")),
+    })
+}
+
+/// The contract's not-null constraints, on the built table.
+fn check_not_null(conn: &Connection, p: &Planned, relation: &str) -> Result<(), RunError> {
+    let Some(contract) = &p.node.contract else { return Ok(()) };
+    for col in &contract.not_null {
+        let nulls: i64 = conn.query_row(&format!("select count(*) from {relation} where \"{col}\" is null"), [], |r| r.get(0))?;
+        if nulls > 0 {
+            return Err(RunError::At {
+                file: p.node.path.clone(),
+                line: 1,
+                message: format!("contract constraint not_null on {col}: {nulls} null row(s)"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Incremental model, `delete+insert` on `unique_key` (or append without one);
@@ -586,8 +633,9 @@ fn incremental<'a>(
 ) -> Result<(), RunError> {
     if full_refresh || !exists(conn, relation)? {
         let sql = render(&ctx(false), &p.node.path, &p.node.sql)?.sql;
+        check_contract(conn, p, &sql)?;
         conn.execute_batch(&format!("create or replace table {relation} as\n{sql}"))?;
-        return Ok(());
+        return check_not_null(conn, p, relation);
     }
     let strategy = cfg_str(&p.config, "incremental_strategy").unwrap_or("delete+insert");
     if !matches!(strategy, "delete+insert" | "append") {
@@ -695,6 +743,7 @@ fn test_sql(
     macros: &Macros,
     relations: &BTreeMap<String, String>,
     p: &Planned,
+    store_failures: bool,
 ) -> Result<(String, BTreeMap<String, Json>), RunError> {
     let ctx = Context { project, macros, relations, this: None, is_incremental: false };
     let Some(t) = &p.node.test else {
@@ -717,7 +766,11 @@ fn test_sql(
     };
     let col = t.column.clone().unwrap_or_default();
     let builtin = match t.test.as_str() {
-        "not_null" => Some(format!("select \"{col}\" from {model} where \"{col}\" is null")),
+        // As dbt: the whole row when failures are stored, else the column.
+        "not_null" => Some(format!(
+            "select {} from {model} where \"{col}\" is null",
+            if store_failures { "*".to_string() } else { format!("\"{col}\"") }
+        )),
         "unique" => Some(format!(
             "select \"{col}\" as unique_field, count(*) as n_records from {model} where \"{col}\" is not null group by \"{col}\" having count(*) > 1"
         )),
@@ -771,10 +824,21 @@ fn run_test(
     macros: &Macros,
     relations: &BTreeMap<String, String>,
     p: &Planned,
+    store_failures: bool,
 ) -> Result<Status, RunError> {
-    let (sql, from_sql) = test_sql(project, macros, relations, p)?;
+    let store = store_failures || p.config.get("store_failures").and_then(Json::as_bool).unwrap_or(false);
+    let (mut sql, from_sql) = test_sql(project, macros, relations, p, store)?;
     let mut config = from_sql;
     config.extend(p.config.clone());
+    if store {
+        // dbt's test materialization: the failing rows become a table named after the test.
+        let mut audit = BTreeMap::new();
+        audit.insert("schema".to_string(), config.get("schema").cloned().unwrap_or_else(|| Json::from("dbt_test__audit")));
+        let schema = schema_of(project, macros, &audit)?;
+        let table = format!("{schema}.\"{}\"", test_alias(conn, &p.node)?);
+        conn.execute_batch(&format!("create schema if not exists {schema}; create or replace table {table} as\n{sql}"))?;
+        sql = format!("select * from {table}");
+    }
     let fail_calc = cfg_str(&config, "fail_calc").unwrap_or("count(*)");
     let failures: Option<i64> = conn.query_row(&format!("select {fail_calc} from (\n{sql}\n) dbt_internal_test"), [], |r| r.get(0))?;
     let failures = failures.unwrap_or(0).max(0) as u64;
@@ -789,6 +853,18 @@ fn run_test(
     } else {
         Status::Pass
     })
+}
+
+/// The relation name dbt gives a test: its name, or for a generic test whose name reaches 64
+/// characters, the first 30 characters of `<test>_<model>` and the md5 of the full name.
+fn test_alias(conn: &Connection, node: &Node) -> Result<String, RunError> {
+    let Some(t) = &node.test else { return Ok(node.name.clone()) };
+    if node.name.len() < 64 {
+        return Ok(node.name.clone());
+    }
+    let identifier: String = format!("{}_{}", t.test, t.model).chars().take(30).collect();
+    let md5: String = conn.query_row("select md5(?)", [&node.name], |r| r.get(0))?;
+    Ok(format!("{identifier}_{md5}"))
 }
 
 /// dbt's `warn_if` / `error_if`: a comparison like `!=0`, `>150`, `>=10`.

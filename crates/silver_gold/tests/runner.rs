@@ -85,6 +85,7 @@ fn run(root: &Path, w: &Path, select: &[&str], full_refresh: bool) -> Vec<NodeRe
         full_refresh,
         target_dir: root.join("target"),
         verbose: false,
+        store_failures: false,
     };
     build(&project, &opts).unwrap()
 }
@@ -208,7 +209,14 @@ fn unsupported_jinja_names_file_and_line() {
     // Like dbt, a template that cannot be rendered stops the run at parse time.
     write(&root, "models/odd.sql", "select 1 as x\n-- a second line\n{{ adapter.get_columns_in_relation(this) }}\n");
     let project = Project::load(&root).unwrap();
-    let opts = RunOptions { warehouse: w.clone(), select: vec![], full_refresh: false, target_dir: root.join("target"), verbose: false };
+    let opts = RunOptions {
+        warehouse: w.clone(),
+        select: vec![],
+        full_refresh: false,
+        target_dir: root.join("target"),
+        verbose: false,
+        store_failures: false,
+    };
     let err = build(&project, &opts).unwrap_err().to_string();
     assert!(err.starts_with("models/odd.sql:3:") && err.contains("get_columns_in_relation"), "{err}");
     // A materialization outside the supported subset is refused by name.
@@ -217,4 +225,36 @@ fn unsupported_jinja_names_file_and_line() {
         Status::Error(e) => assert!(e.contains("models/odd.sql") && e.contains("ephemeral"), "{e}"),
         other => panic!("odd: {other:?}"),
     }
+}
+
+#[test]
+fn contracts_are_enforced_and_failures_can_be_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    let contract = |code_type: &str| {
+        format!(
+            "version: 2\nmodels:\n  - name: report\n    config:\n      contract: {{enforced: true}}\n    columns:\n      - name: id\n        data_type: integer\n        constraints: [{{type: not_null}}]\n      - name: code\n        data_type: {code_type}\n"
+        )
+    };
+    run(&root, &w, &[], false);
+    write(&root, "models/marts/report.yml", &contract("integer"));
+    assert_eq!(status(&run(&root, &w, &["report"], false), "report"), &Status::Success);
+    write(&root, "models/marts/report.yml", &contract("varchar"));
+    match status(&run(&root, &w, &["report"], false), "report") {
+        Status::Error(e) => assert!(e.contains("models/marts/report.sql") && e.contains("code varchar (query: code INTEGER)"), "{e}"),
+        other => panic!("report: {other:?}"),
+    }
+    // --store-failures keeps a warning test's failing rows, named as dbt names them.
+    let project = Project::load(&root).unwrap();
+    let opts = RunOptions {
+        warehouse: w.clone(),
+        select: vec!["base".into()],
+        full_refresh: false,
+        target_dir: root.join("target"),
+        verbose: false,
+        store_failures: true,
+    };
+    build(&project, &opts).unwrap();
+    assert_eq!(query::<i32>(&w, "select amount from dbt_test__audit.is_small_base_amount__100"), 500);
+    assert_eq!(query::<i64>(&w, "select count(*) from dbt_test__audit.unique_base_id"), 0);
 }
