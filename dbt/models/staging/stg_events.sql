@@ -13,24 +13,39 @@ with new_rows as (
     {{ after_watermark() }}
 ),
 
-parsed as (
+-- One JSON parse per line (json_transform into a struct), not one per extracted field.
+envelopes as (
     select
-        json_extract_string(json, '$.event_id') as event_id,
-        cast(json_extract_string(json, '$.event_ts') as timestamptz) as event_ts,
-        json_extract_string(json, '$.event_type') as event_type,
-        try_cast(json_extract_string(json, '$.user_id') as bigint) as user_id,
-        json_extract_string(json, '$.session_id') as session_id,
-        json_extract_string(json, '$.payload.url') as page_url,
-        json_extract_string(json, '$.payload.referrer') as referrer,
-        json_extract_string(json, '$.payload.query') as search_query,
-        try_cast(json_extract_string(json, '$.payload.results') as integer) as search_results,
-        try_cast(json_extract_string(json, '$.payload.product_id') as bigint) as product_id,
-        try_cast(json_extract_string(json, '$.payload.qty') as integer) as qty,
-        try_cast(json_extract_string(json, '$.payload.cart_value') as decimal(12, 2)) as cart_value,
-        try_cast(json_extract_string(json, '$.payload.order_value') as decimal(12, 2)) as order_value,
+        json_transform(
+            json,
+            '{"event_id": "VARCHAR", "event_ts": "VARCHAR", "event_type": "VARCHAR", "user_id": "VARCHAR",
+              "session_id": "VARCHAR",
+              "payload": {"url": "VARCHAR", "referrer": "VARCHAR", "query": "VARCHAR", "results": "VARCHAR",
+                          "product_id": "VARCHAR", "qty": "VARCHAR", "cart_value": "VARCHAR", "order_value": "VARCHAR"}}'
+        ) as e,
         ingestion_ts,
         src_filename
     from new_rows
+),
+
+parsed as (
+    select
+        e.event_id,
+        cast(e.event_ts as timestamptz) as event_ts,
+        e.event_type,
+        try_cast(e.user_id as bigint) as user_id,
+        e.session_id,
+        e.payload.url as page_url,
+        e.payload.referrer as referrer,
+        e.payload.query as search_query,
+        try_cast(e.payload.results as integer) as search_results,
+        try_cast(e.payload.product_id as bigint) as product_id,
+        try_cast(e.payload.qty as integer) as qty,
+        try_cast(e.payload.cart_value as decimal(12, 2)) as cart_value,
+        try_cast(e.payload.order_value as decimal(12, 2)) as order_value,
+        ingestion_ts,
+        src_filename
+    from envelopes
 )
 
 select * from parsed
