@@ -12,7 +12,7 @@ use duckdb::Connection;
 use minijinja::value::Value;
 use serde_json::Value as Json;
 
-use crate::project::{Kind, Node, Project, TestUse};
+use crate::project::{Kind, Node, Project};
 use crate::render::{Context, Macros, RenderError, Rendered, render, render_with};
 
 #[derive(Debug, thiserror::Error)]
@@ -882,9 +882,4 @@ fn threshold(cond: &str, n: u64) -> bool {
         ">" => n > v,
         _ => n < v,
     }
-}
-
-/// The generic test uses of a project, for documentation and selection helpers.
-pub fn test_uses(project: &Project) -> Vec<&TestUse> {
-    project.nodes.iter().filter_map(|n| n.test.as_ref()).collect()
 }
