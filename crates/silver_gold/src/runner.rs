@@ -508,6 +508,13 @@ fn exists(conn: &Connection, relation: &str) -> Result<bool, RunError> {
     Ok(n > 0)
 }
 
+/// Column names and types of a relation (a table or temp table by name) or of a query.
+fn describe(conn: &Connection, relation_or_query: &str) -> Result<Vec<(String, String)>, RunError> {
+    let mut stmt = conn.prepare(&format!("describe\n{relation_or_query}"))?;
+    let cols = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<_, _>>()?;
+    Ok(cols)
+}
+
 fn ensure_schema(conn: &Connection, relation: &str) -> Result<(), RunError> {
     if let Some((schema, _)) = relation.split_once('.') {
         conn.execute_batch(&format!("create schema if not exists {schema}"))?;
@@ -534,12 +541,7 @@ fn run_node(
                 path.display().to_string().replace('\'', "''")
             ))?;
             // dbt types integer seed columns as INTEGER (DuckDB's reader says BIGINT).
-            let (schema, name) = relation.split_once('.').unwrap_or(("main", &relation));
-            let mut stmt = conn.prepare(
-                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? and data_type = 'BIGINT' and database_name = current_database()",
-            )?;
-            let cols: Vec<String> = stmt.query_map([schema, name], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            for c in cols {
+            for (c, _) in describe(conn, &relation)?.into_iter().filter(|(_, t)| t == "BIGINT") {
                 conn.execute_batch(&format!("alter table {relation} alter column \"{c}\" type integer"))?;
             }
             Ok(Status::Success)
@@ -582,9 +584,7 @@ fn run_node(
 /// order), checked before anything is built, as dbt does.
 fn check_contract(conn: &Connection, p: &Planned, sql: &str) -> Result<(), RunError> {
     let Some(contract) = &p.node.contract else { return Ok(()) };
-    let mut stmt = conn.prepare(&format!("describe\n{sql}"))?;
-    let actual: Vec<(String, String)> =
-        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<_, _>>()?;
+    let actual = describe(conn, sql)?;
     let norm = |t: &str| t.to_ascii_uppercase().replace(' ', "");
     let mut mismatches: Vec<String> = Vec::new();
     for (i, (name, want)) in contract.columns.iter().enumerate() {
@@ -647,18 +647,8 @@ fn incremental<'a>(
     }
     let sql = render(&ctx(true), &p.node.path, &p.node.sql)?.sql;
     conn.execute_batch(&format!("create or replace temp table __dbt_incremental as\n{sql}"))?;
-    let columns = |table: &str, temp: bool| -> Result<Vec<(String, String)>, RunError> {
-        let (schema, name) = if temp { ("main", table) } else { table.split_once('.').unwrap_or(("main", table)) };
-        let db = if temp { "temp" } else { "" };
-        let mut stmt = conn.prepare(
-            "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ?
-             and (database_name = ? or (? = '' and database_name = current_database())) order by column_index",
-        )?;
-        let cols = stmt.query_map([schema, name, db, db], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-        Ok(cols)
-    };
-    let new_cols = columns("__dbt_incremental", true)?;
-    let mut target_cols = columns(relation, false)?;
+    let new_cols = describe(conn, "__dbt_incremental")?;
+    let mut target_cols = describe(conn, relation)?;
     let missing: Vec<(String, String)> = new_cols.iter().filter(|(c, _)| !target_cols.iter().any(|(t, _)| t == c)).cloned().collect();
     match (cfg_str(&p.config, "on_schema_change").unwrap_or("ignore"), missing.is_empty()) {
         (_, true) | ("ignore", _) => {}
@@ -836,7 +826,8 @@ fn run_test(
         audit.insert("schema".to_string(), config.get("schema").cloned().unwrap_or_else(|| Json::from("dbt_test__audit")));
         let schema = schema_of(project, macros, &audit)?;
         let table = format!("{schema}.\"{}\"", test_alias(conn, &p.node)?);
-        conn.execute_batch(&format!("create schema if not exists {schema}; create or replace table {table} as\n{sql}"))?;
+        ensure_schema(conn, &table)?;
+        conn.execute_batch(&format!("create or replace table {table} as\n{sql}"))?;
         sql = format!("select * from {table}");
     }
     let fail_calc = cfg_str(&config, "fail_calc").unwrap_or("count(*)");
