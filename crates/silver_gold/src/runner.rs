@@ -3,6 +3,7 @@
 //! strategy) and tests (built-in and project generic tests, singular tests, severity and
 //! thresholds) — printing one line per node like dbt and writing `target/run_results.json`.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
@@ -92,7 +93,7 @@ pub struct RunOptions {
 /// Shared state of a run: what may run next, what broke, what finished.
 struct Schedule {
     indegree: Vec<usize>,
-    ready: BTreeSet<((Kind, String), usize)>,
+    ready: BTreeSet<(Priority, usize)>,
     remaining: usize,
     broken: BTreeSet<String>,
     failing_tests_on: BTreeSet<String>,
@@ -230,16 +231,39 @@ fn graph(planned: &[Planned]) -> Result<(Vec<usize>, Vec<Vec<usize>>), RunError>
     Ok((indegree, children))
 }
 
-/// The scheduling priority among ready nodes: seeds, models, snapshots, tests, then by name.
-fn priority(planned: &[Planned], i: usize) -> (Kind, String) {
-    (planned[i].node.kind, planned[i].node.name.clone())
+/// The scheduling priority among ready nodes (smallest first): the longest chain of work still
+/// behind a node, so a long chain (orders → their tests → dim_customer → fct_sales) starts before
+/// work nothing waits for; then kind and name, so a one-thread run is reproducible.
+type Priority = (Reverse<u64>, Kind, String);
+
+/// Each node's [`Priority`]. A node's own weight is a guess at its cost: a table, incremental
+/// model, snapshot or seed counts 10, a view or a test 1.
+fn priorities(planned: &[Planned], children: &[Vec<usize>]) -> Vec<Priority> {
+    fn chain(i: usize, planned: &[Planned], children: &[Vec<usize>], memo: &mut [Option<u64>]) -> u64 {
+        if let Some(v) = memo[i] {
+            return v;
+        }
+        memo[i] = Some(0); // a cycle (reported by `order`) ends here
+        let p = &planned[i];
+        let light =
+            p.node.kind == Kind::Test || (p.node.kind == Kind::Model && cfg_str(&p.config, "materialized").unwrap_or("view") == "view");
+        let own = if light { 1 } else { 10 };
+        let behind = children[i].iter().map(|&c| chain(c, planned, children, memo)).max().unwrap_or(0);
+        memo[i] = Some(own + behind);
+        own + behind
+    }
+    let mut memo = vec![None; planned.len()];
+    (0..planned.len())
+        .map(|i| (Reverse(chain(i, planned, children, &mut memo)), planned[i].node.kind, planned[i].node.name.clone()))
+        .collect()
 }
 
 /// Topological order (Kahn), ties broken by [`priority`] so a one-thread run is reproducible.
 fn order(planned: &[Planned]) -> Result<Vec<usize>, RunError> {
     let (mut indegree, children) = graph(planned)?;
-    let key = |i: usize| priority(planned, i);
-    let mut ready: BTreeSet<((Kind, String), usize)> = (0..planned.len()).filter(|i| indegree[*i] == 0).map(|i| (key(i), i)).collect();
+    let priority = priorities(planned, &children);
+    let key = |i: usize| priority[i].clone();
+    let mut ready: BTreeSet<(Priority, usize)> = (0..planned.len()).filter(|i| indegree[*i] == 0).map(|i| (key(i), i)).collect();
     let mut out = Vec::new();
     while let Some(first) = ready.iter().next().cloned() {
         ready.remove(&first);
@@ -340,6 +364,7 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
     let relations: BTreeMap<String, String> = planned.iter().filter_map(|p| p.relation.clone().map(|r| (p.node.name.clone(), r))).collect();
     let conn = Connection::open(&opts.warehouse).map_err(|e| RunError::Other(format!("{}: {e}", opts.warehouse.display())))?;
     let (_, children) = graph(&planned)?;
+    let priority = priorities(&planned, &children);
     let mut indegree = vec![0usize; planned.len()];
     for &i in &picked {
         for &c in &children[i] {
@@ -349,8 +374,7 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
         }
     }
     let total = order.iter().filter(|i| picked.contains(i)).count();
-    let ready: BTreeSet<((Kind, String), usize)> =
-        picked.iter().filter(|i| indegree[**i] == 0).map(|&i| (priority(&planned, i), i)).collect();
+    let ready: BTreeSet<(Priority, usize)> = picked.iter().filter(|i| indegree[**i] == 0).map(|&i| (priority[i].clone(), i)).collect();
     let state = Mutex::new(Schedule {
         indegree,
         ready,
@@ -370,8 +394,8 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
             }
             // Tables are unordered; letting DuckDB write them in parallel is faster.
             conn.execute_batch("set preserve_insertion_order = false")?;
-            let (state, wake, planned, children, picked, relations, macros) =
-                (&state, &wake, &planned, &children, &picked, &relations, &macros);
+            let (state, wake, planned, children, picked, relations, macros, priority) =
+                (&state, &wake, &planned, &children, &picked, &relations, &macros, &priority);
             scope.spawn(move || {
                 loop {
                     let (i, blocked) = {
@@ -432,7 +456,7 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
                         if picked.contains(&c) {
                             s.indegree[c] -= 1;
                             if s.indegree[c] == 0 {
-                                s.ready.insert((priority(planned, c), c));
+                                s.ready.insert((priority[c].clone(), c));
                             }
                         }
                     }
@@ -794,11 +818,15 @@ fn test_sql(
     if let Some(sql) = builtin {
         return Ok((sql, BTreeMap::new()));
     }
-    // A project generic test: call its macro with the model, column and arguments.
+    // A project generic test: call its macro with the model, the column (as dbt, only for a
+    // column's test) and the arguments.
     let mut vars: BTreeMap<String, Value> = BTreeMap::new();
     vars.insert("__model".into(), Value::from(model));
-    vars.insert("__column".into(), Value::from(col));
-    let mut call_args = vec!["model=__model".to_string(), "column_name=__column".to_string()];
+    let mut call_args = vec!["model=__model".to_string()];
+    if t.column.is_some() {
+        vars.insert("__column".into(), Value::from(col));
+        call_args.push("column_name=__column".to_string());
+    }
     for (k, v) in &t.args {
         vars.insert(format!("__arg_{k}"), Value::from_serialize(resolve(v)));
         call_args.push(format!("{k}=__arg_{k}"));

@@ -61,7 +61,7 @@ by_day as (
 )
 
 select
-    cast(strftime(d.date_day, '%Y%m%d') as integer) as date_key,
+    {{ date_key('d.date_day') }} as date_key,
     d.date_day,
     year(d.date_day) as year,
     quarter(d.date_day) as quarter,

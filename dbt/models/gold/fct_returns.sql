@@ -1,9 +1,8 @@
 -- Live returns (cancelled ones are tombstones in Silver and not counted here).
 select
-    {{ surrogate_key(['r.return_id']) }} as return_key,
     r.return_id,
     r.order_id as order_number,
-    coalesce(cast(strftime(cast(r.return_ts as date), '%Y%m%d') as integer), -1) as date_key,
+    coalesce({{ date_key(utc_date('r.return_ts')) }}, -1) as date_key,
     coalesce(p.product_key, {{ unknown_key() }}) as product_key,
     coalesce(st.store_key, {{ unknown_key() }}) as store_key,
     r.return_ts,

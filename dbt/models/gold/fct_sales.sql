@@ -14,10 +14,9 @@ rates as (
 )
 
 select
-    {{ surrogate_key(['l.order_id', 'l.line_number']) }} as sales_key,
     l.order_id as order_number,
     l.line_number,
-    coalesce(cast(strftime(o.order_dt_local, '%Y%m%d') as integer), -1) as date_key,
+    coalesce({{ date_key('o.order_dt_local') }}, -1) as date_key,
     coalesce(c.customer_key, {{ unknown_key() }}) as customer_key,
     coalesce(s.store_key, {{ unknown_key() }}) as store_key,
     coalesce(p.product_key, {{ unknown_key() }}) as product_key,

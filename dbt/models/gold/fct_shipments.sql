@@ -1,9 +1,8 @@
 -- Shipments with cost, delivery days and the carrier SLA verdict.
 select
-    {{ surrogate_key(['s.shipment_id']) }} as shipment_key,
     s.shipment_id,
     s.order_id as order_number,
-    coalesce(cast(strftime(cast(s.shipped_at as date), '%Y%m%d') as integer), -1) as ship_date_key,
+    coalesce({{ date_key(utc_date('s.shipped_at')) }}, -1) as ship_date_key,
     coalesce(st.store_key, {{ unknown_key() }}) as store_key,
     s.carrier,
     s.shipped_at,

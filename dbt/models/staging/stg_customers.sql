@@ -2,8 +2,7 @@
 -- Duplicate natural keys (a second record of the same person) are kept and flagged; the
 -- newest record of a natural key is its primary record.
 with latest as (
-    select * from {{ source('bronze', 'customers') }}
-    qualify {{ latest_by(['customer_id']) }}
+    {{ latest_rows(source('bronze', 'customers'), ['customer_id']) }}
 ),
 
 cleaned as (

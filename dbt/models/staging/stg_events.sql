@@ -28,7 +28,8 @@ envelopes as (
     from new_rows
 ),
 
-parsed as (
+-- Materialized: the dedup below reads it three times.
+parsed as materialized (
     select
         e.event_id,
         cast(e.event_ts as timestamptz) as event_ts,
@@ -46,7 +47,10 @@ parsed as (
         ingestion_ts,
         src_filename
     from envelopes
+),
+
+latest as (
+    {{ latest_rows('parsed', ['event_id']) }}
 )
 
-select * from parsed
-qualify {{ latest_by(['event_id']) }}
+select * from latest

@@ -15,8 +15,7 @@ with new_rows as (
 ),
 
 latest as (
-    select * from new_rows
-    qualify {{ latest_by(['order_id']) }}
+    {{ latest_rows('new_rows', ['order_id']) }}
 ),
 
 copies as (

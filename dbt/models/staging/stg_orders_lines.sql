@@ -14,8 +14,7 @@ with new_rows as (
 ),
 
 latest as (
-    select * from new_rows
-    qualify {{ latest_by(['order_id', 'line_number']) }}
+    {{ latest_rows('new_rows', ['order_id', 'line_number']) }}
 )
 
 select

@@ -1,7 +1,6 @@
 -- One row per product_id: the latest load wins (increments carry price changes).
 with latest as (
-    select * from {{ source('bronze', 'products') }}
-    qualify {{ latest_by(['product_id']) }}
+    {{ latest_rows(source('bronze', 'products'), ['product_id']) }}
 )
 
 select

@@ -13,6 +13,10 @@
 with new_rows as (
     select * from {{ source('bronze', 'sensors') }}
     {{ after_watermark() }}
+),
+
+latest as (
+    {{ latest_rows('new_rows', ['store_id', 'shelf_id', 'sensor_ts']) }}
 )
 
 select
@@ -28,5 +32,4 @@ select
         or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
     ingestion_ts,
     src_filename
-from new_rows
-qualify {{ latest_by(['store_id', 'shelf_id', 'sensor_ts']) }}
+from latest

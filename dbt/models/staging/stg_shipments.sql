@@ -11,6 +11,15 @@
 with new_rows as (
     select * from {{ source('bronze', 'shipments') }}
     {{ after_watermark() }}
+),
+
+latest as (
+    {{ latest_rows('new_rows', ['shipment_id']) }}
+),
+
+timed as (
+    select *, {{ seconds_between('shipped_at', 'delivered_at') }} as delivery_seconds
+    from latest
 )
 
 select
@@ -22,11 +31,10 @@ select
     s.ship_cost,
     sla.sla_days,
     s.delivered_at is null as is_in_transit,
-    round(epoch(s.delivered_at - s.shipped_at) / 86400.0, 2) as delivery_days,
-    case when s.delivered_at is not null then epoch(s.delivered_at - s.shipped_at) <= sla.sla_days * 86400 end as is_on_time,
-    coalesce(epoch(s.delivered_at - s.shipped_at) > sla.sla_days * 86400, false) as is_late,
+    round(s.delivery_seconds / 86400.0, 2) as delivery_days,
+    case when s.delivered_at is not null then s.delivery_seconds <= sla.sla_days * 86400 end as is_on_time,
+    coalesce(s.delivery_seconds > sla.sla_days * 86400, false) as is_late,
     s.ingestion_ts,
     s.src_filename
-from new_rows s
+from timed s
 left join {{ ref('carrier_sla') }} sla on sla.carrier = trim(s.carrier)
-qualify {{ latest_by(['s.shipment_id']) }}

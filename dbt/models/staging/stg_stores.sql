@@ -1,6 +1,5 @@
 with latest as (
-    select * from {{ source('bronze', 'stores') }}
-    qualify {{ latest_by(['store_id']) }}
+    {{ latest_rows(source('bronze', 'stores'), ['store_id']) }}
 )
 
 select

@@ -1,6 +1,5 @@
 with latest as (
-    select * from {{ source('bronze', 'suppliers') }}
-    qualify {{ latest_by(['supplier_id']) }}
+    {{ latest_rows(source('bronze', 'suppliers'), ['supplier_id']) }}
 )
 
 select
