@@ -540,7 +540,11 @@ fn describe(conn: &Connection, relation_or_query: &str) -> Result<Vec<(String, S
 }
 
 fn ensure_schema(conn: &Connection, relation: &str) -> Result<(), RunError> {
+    // One at a time: two connections creating the same schema at once is a DuckDB write-write
+    // conflict, even with `if not exists`.
+    static CREATING: Mutex<()> = Mutex::new(());
     if let Some((schema, _)) = relation.split_once('.') {
+        let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
         conn.execute_batch(&format!("create schema if not exists {schema}"))?;
     }
     Ok(())

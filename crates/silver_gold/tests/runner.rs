@@ -258,3 +258,59 @@ fn contracts_are_enforced_and_failures_can_be_stored() {
     assert_eq!(query::<i32>(&w, "select amount from dbt_test__audit.is_small_base_amount__100"), 500);
     assert_eq!(query::<i64>(&w, "select count(*) from dbt_test__audit.unique_base_id"), 0);
 }
+
+/// A project of `models` (name → SQL) in schema `wide`, run on `threads`, on an empty warehouse.
+fn small_project(dir: &Path, threads: usize, models: &[(&str, &str)], yml: &str) -> (PathBuf, PathBuf) {
+    let root = dir.join("small");
+    write(&root, "dbt_project.yml", "name: small\nprofile: small\nmodels:\n  small:\n    +materialized: table\n    +schema: wide\n");
+    write(
+        &root,
+        "profiles.yml",
+        &format!("small:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      threads: {threads}\n"),
+    );
+    write(&root, "macros/schema.sql", "{% macro generate_schema_name(custom, node) -%}{{ custom | trim }}{%- endmacro %}\n");
+    for (name, sql) in models {
+        write(&root, &format!("models/{name}.sql"), sql);
+    }
+    write(&root, "models/schema.yml", yml);
+    (root, dir.join("w.duckdb"))
+}
+
+#[test]
+fn models_racing_to_create_their_schema_all_build() {
+    // Eight independent tables in a schema that does not exist yet, four at a time.
+    let models: Vec<(String, String)> = (0..8).map(|i| (format!("m{i}"), format!("select {i} as id"))).collect();
+    let models: Vec<(&str, &str)> = models.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, w) = small_project(dir.path(), 4, &models, "version: 2\n");
+        let results = run(&root, &w, &[], false);
+        let failed: Vec<_> = results.iter().filter(|r| r.status != Status::Success).collect();
+        assert!(failed.is_empty(), "{failed:?}");
+    }
+}
+
+#[test]
+fn the_longest_chain_starts_first_and_model_level_tests_get_no_column() {
+    // `a` is alone; `b → c → d` is a chain: on one thread the chain's head runs first, although
+    // `a` sorts first by name.
+    let models = [
+        ("a", "select 1 as id"),
+        ("b", "select 1 as id, 1 as line"),
+        ("c", "select * from {{ ref('b') }}"),
+        ("d", "select * from {{ ref('c') }}"),
+    ];
+    let yml = "version: 2\nmodels:\n  - name: d\n    tests:\n      - grain:\n          arguments: {columns: [id, line]}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = small_project(dir.path(), 1, &models, yml);
+    // A model-level generic test: dbt passes the model and the arguments, no column_name.
+    write(
+        &root,
+        "tests/generic/grain.sql",
+        "{% test grain(model, columns) %}\nselect {{ columns | join(', ') }} from {{ model }} group by all having count(*) > 1\n{% endtest %}\n",
+    );
+    let results = run(&root, &w, &[], false);
+    let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names[..3], ["b", "c", "d"], "{names:?}");
+    assert_eq!(status(&results, "grain_d_id__line"), &Status::Pass);
+}
