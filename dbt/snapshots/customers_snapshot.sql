@@ -8,5 +8,5 @@
         updated_at='effective_from'
     )
 }}
-select * exclude (ingestion_ts, src_filename) from {{ ref('stg_customers') }}
+select * exclude (ingestion_ts) from {{ ref('stg_customers') }}
 {% endsnapshot %}

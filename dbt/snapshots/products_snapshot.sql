@@ -9,5 +9,5 @@
         invalidate_hard_deletes=false
     )
 }}
-select * exclude (ingestion_ts, src_filename) from {{ ref('stg_products') }}
+select * exclude (ingestion_ts) from {{ ref('stg_products') }}
 {% endsnapshot %}

@@ -27,8 +27,7 @@ cleaned as (
         -- No recorded consent is no consent.
         coalesce(gdpr_consent, false) as gdpr_consent,
         {{ effective_from('src_filename') }} as effective_from,
-        ingestion_ts,
-        src_filename
+        ingestion_ts
     from latest
 )
 

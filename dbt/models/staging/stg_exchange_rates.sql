@@ -7,6 +7,5 @@ select
     "date" as rate_date,
     upper(trim(currency)) as currency,
     rate_to_aud,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest

@@ -40,7 +40,6 @@ select
     c.source_copies > 1 as is_resent,
     o.customer_id is null or not exists (select 1 from {{ ref('stg_customers') }} k where k.customer_id = o.customer_id) as has_unknown_customer,
     o.store_id is null or not exists (select 1 from {{ ref('stg_stores') }} s where s.store_id = o.store_id) as has_unknown_store,
-    o.ingestion_ts,
-    o.src_filename
+    o.ingestion_ts
 from latest o
 join copies c using (order_id)

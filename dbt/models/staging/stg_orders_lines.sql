@@ -32,6 +32,5 @@ select
     l.product_id is null or not exists (select 1 from {{ ref('stg_products') }} p where p.product_id = l.product_id) as has_unknown_product,
     coalesce(l.qty < 0, false) as is_negative_qty,
     coalesce(l.unit_price = 0, false) as is_zero_price,
-    l.ingestion_ts,
-    l.src_filename
+    l.ingestion_ts
 from latest l

@@ -17,6 +17,5 @@ select
     (current_price is null or current_price <= 0) as is_invalid_price,
     (coalesce(is_discontinued, false) and discontinued_dt is null) as is_discontinued_without_date,
     {{ effective_from('src_filename') }} as effective_from,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest

@@ -11,6 +11,5 @@ select
     coalesce(is_deleted, false) as is_deleted,
     src_version,
     src_change,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from {{ source('bronze', 'returns') }}

@@ -30,6 +30,5 @@ select
     not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_humidity_out_of_range,
     not coalesce(temperature_c between {{ t[0] }} and {{ t[1] }}, true)
         or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest

@@ -16,6 +16,5 @@ select
     not (latitude between -90 and 90 and longitude between -180 and 180) as has_impossible_coordinates,
     -- The later store (higher store_id) reusing an earlier store's code is the duplicate.
     row_number() over (partition by {{ clean_text('store_code') }} order by store_id) > 1 as has_duplicate_store_code,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest

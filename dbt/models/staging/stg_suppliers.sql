@@ -9,6 +9,5 @@ select
     upper({{ clean_text('country_code') }}) as country_code,
     lead_time_days,
     coalesce(preferred, false) as is_preferred,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest
