@@ -316,31 +316,47 @@ fn bench_transform(args: &[String]) -> Result<()> {
     timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
     let dir = target_dir().join("bench-transform");
     let _ = std::fs::remove_dir_all(&dir);
-    let (raw, warehouse, embedded) = (dir.join("raw"), dir.join("warehouse.duckdb"), dir.join("embedded.duckdb"));
+    // Not "bronze.duckdb": a catalog named like the schema `bronze` makes DuckDB names ambiguous.
+    let (raw, bronze_only) = (dir.join("raw"), dir.join("loaded.duckdb"));
     let quiet = || std::process::Stdio::null();
     timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).stdout(quiet())))?;
-    timed("bronze", || run(bronze_command(release_binary(), &raw, &dir.join("lake"), &warehouse)?.stdout(quiet())))?;
-    std::fs::copy(&warehouse, &embedded).map_err(|e| format!("{}: {e}", embedded.display()))?;
+    timed("bronze", || run(bronze_command(release_binary(), &raw, &dir.join("lake"), &bronze_only)?.stdout(quiet())))?;
     dbt::ensure_venv()?;
-    // Same Bronze, same run: dbt-duckdb, then the embedded runner on the copy.
-    let t = Instant::now();
-    let log = dbt::dbt_output(&warehouse, &dir, &["build"])?;
-    let dbt_total = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let out = command_with_env(release_binary())?
-        .args(["transform", "--engine", "embedded", "--project"])
-        .arg(workspace_root().join("dbt"))
-        .arg("--warehouse")
-        .arg(&embedded)
-        .arg("--target-path")
-        .arg(dir.join("embedded-target"))
-        .output()
-        .map_err(|e| e.to_string())?;
-    let embedded_total = t.elapsed().as_secs_f64();
-    let embedded_log = String::from_utf8_lossy(&out.stdout).to_string();
-    if !out.status.success() {
-        return Err(format!("embedded transform failed:\n{embedded_log}"));
+    // Same Bronze, same run: each engine builds twice into its own copy of the Bronze-only
+    // warehouse, in the order dbt, embedded, embedded, dbt (so drift in the machine's speed
+    // cancels); each engine's best time counts, as benchmark tools do against noise.
+    let (mut dbt_times, mut embedded_times) = (Vec::new(), Vec::new());
+    let (mut log, mut embedded_log) = (String::new(), String::new());
+    for (round, engine) in ["dbt", "embedded", "embedded", "dbt"].into_iter().enumerate() {
+        let home = dir.join(format!("{engine}-{round}"));
+        std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
+        // The file stem is the catalog name dbt compiles into SQL: keep it "warehouse".
+        let warehouse = home.join("warehouse.duckdb");
+        std::fs::copy(&bronze_only, &warehouse).map_err(|e| format!("{}: {e}", warehouse.display()))?;
+        let t = Instant::now();
+        if engine == "dbt" {
+            log = dbt::dbt_output(&warehouse, &home, &["build"])?;
+            dbt_times.push(t.elapsed().as_secs_f64());
+        } else {
+            let out = command_with_env(release_binary())?
+                .args(["transform", "--engine", "embedded", "--project"])
+                .arg(workspace_root().join("dbt"))
+                .arg("--warehouse")
+                .arg(&warehouse)
+                .arg("--target-path")
+                .arg(home.join("target"))
+                .output()
+                .map_err(|e| e.to_string())?;
+            embedded_times.push(t.elapsed().as_secs_f64());
+            embedded_log = String::from_utf8_lossy(&out.stdout).to_string();
+            if !out.status.success() {
+                return Err(format!("embedded transform failed:\n{embedded_log}"));
+            }
+        }
     }
+    let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let (dbt_total, embedded_total) = (best(&dbt_times), best(&embedded_times));
+    let warehouse = dir.join("dbt-3").join("warehouse.duckdb");
     let mut nodes: Vec<(String, f64)> = Vec::new();
     for line in log.lines() {
         // "12 of 60 OK created sql table model gold.fct_sales ..... [OK in 1.23s]"
@@ -374,9 +390,12 @@ fn bench_transform(args: &[String]) -> Result<()> {
         let e = embedded_secs.get(name).map_or("-".to_string(), |s| format!("{s:.2}"));
         println!("| {name} | {secs:.2} | {e} |");
     }
+    let runs = |v: &[f64]| v.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ");
     println!(
-        "\n**total wall: dbt-duckdb {dbt_total:.1} s, embedded {embedded_total:.1} s = {:.2}× dbt-duckdb** (target ≤ 0.7×; dbt's includes its start-up and parsing)\n",
-        embedded_total / dbt_total.max(1e-9)
+        "\n**total wall (best of two): dbt-duckdb {dbt_total:.1} s, embedded {embedded_total:.1} s = {:.2}× dbt-duckdb** (target ≤ 0.7×; dbt's includes its start-up and parsing; runs: dbt-duckdb {}, embedded {})\n",
+        embedded_total / dbt_total.max(1e-9),
+        runs(&dbt_times),
+        runs(&embedded_times)
     );
     dbt::dbt(&warehouse, &dir, &["compile", "--select", "path:analyses"])?;
     println!("| benchmark query | rows and time (embedded DuckDB) |\n|---|---|");

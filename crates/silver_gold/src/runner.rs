@@ -363,6 +363,13 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>, Ru
     let picked = selected(&planned, &opts.select);
     let relations: BTreeMap<String, String> = planned.iter().filter_map(|p| p.relation.clone().map(|r| (p.node.name.clone(), r))).collect();
     let conn = Connection::open(&opts.warehouse).map_err(|e| RunError::Other(format!("{}: {e}", opts.warehouse.display())))?;
+    // DuckDB's pool (shared by the connections): one thread more than the cores, as Bronze
+    // does, because writing tables blocks on I/O (scale 1: 17.5 → 15.7 s on 2 cores). A
+    // `threads` in the profile's settings wins.
+    if !project.settings.iter().any(|(k, _)| k.eq_ignore_ascii_case("threads")) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        conn.execute_batch(&format!("set threads = {}", cores + 1))?;
+    }
     let (_, children) = graph(&planned)?;
     let priority = priorities(&planned, &children);
     let mut indegree = vec![0usize; planned.len()];
