@@ -39,26 +39,38 @@ pub fn ensure_venv() -> Result<PathBuf> {
 
 /// `dbt <args>` on the project in dbt/, against `warehouse`; `target` holds dbt's target/ and logs/.
 pub fn dbt(warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
-    run(&mut dbt_command(warehouse, target, args)?)
+    run(&mut dbt_command(warehouse, target, &project_dir(), args)?)
 }
 
 /// Like [`dbt`], returning dbt's output (also on failure, in the error).
 pub fn dbt_output(warehouse: &Path, target: &Path, args: &[&str]) -> Result<String> {
-    let out = dbt_command(warehouse, target, args)?.env("DBT_USE_COLORS", "false").output().map_err(|e| format!("cannot run dbt: {e}"))?;
+    dbt_output_with_profiles(warehouse, target, &project_dir(), args)
+}
+
+/// Like [`dbt_output`], with the profiles.yml of folder `profiles` instead of the project's.
+pub fn dbt_output_with_profiles(warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<String> {
+    let out = dbt_command(warehouse, target, profiles, args)?
+        .env("DBT_USE_COLORS", "false")
+        .output()
+        .map_err(|e| format!("cannot run dbt: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     if out.status.success() { Ok(text) } else { Err(format!("dbt {} failed:\n{text}", args.join(" "))) }
 }
 
-fn dbt_command(warehouse: &Path, target: &Path, args: &[&str]) -> Result<Command> {
+fn project_dir() -> PathBuf {
+    workspace_root().join("dbt")
+}
+
+fn dbt_command(warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<Command> {
     let venv = ensure_venv()?;
-    let project = workspace_root().join("dbt");
+    let project = project_dir();
     let mut cmd = Command::new(venv_bin(&venv, "dbt"));
     cmd.current_dir(&project)
         .args(args)
         .arg("--project-dir")
         .arg(&project)
         .arg("--profiles-dir")
-        .arg(&project)
+        .arg(profiles)
         .env("DBT_TARGET_PATH", target.join("target"))
         .env("MEDALLION_WAREHOUSE", warehouse)
         .env("DBT_LOG_PATH", target.join("logs"))
