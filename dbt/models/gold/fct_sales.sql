@@ -5,20 +5,30 @@ with lines as (
     select * from {{ ref('stg_orders_lines') }}
 ),
 
+-- Order-level lookups once per order, not once per line. Dimension keys by lookup: a missing
+-- member becomes the unknown member, never a lost row.
 orders as (
-    select * from {{ ref('stg_orders_header') }}
-),
-
-rates as (
-    select * from {{ ref('stg_exchange_rates') }}
+    select
+        o.order_id,
+        o.order_ts,
+        o.channel,
+        o.currency,
+        coalesce({{ date_key('o.order_dt_local') }}, -1) as date_key,
+        coalesce(c.customer_key, {{ unknown_key() }}) as customer_key,
+        coalesce(s.store_key, {{ unknown_key() }}) as store_key,
+        case when o.currency = 'AUD' then 1 else r.rate_to_aud end as rate_to_aud
+    from {{ ref('stg_orders_header') }} o
+    left join {{ ref('stg_exchange_rates') }} r on r.rate_date = o.order_dt_local and r.currency = o.currency
+    left join {{ ref('dim_customer') }} c on c.customer_id = o.customer_id and not c.is_unknown_member
+    left join {{ ref('dim_store') }} s on s.store_id = o.store_id and not s.is_unknown_member
 )
 
 select
     l.order_id as order_number,
     l.line_number,
-    coalesce({{ date_key('o.order_dt_local') }}, -1) as date_key,
-    coalesce(c.customer_key, {{ unknown_key() }}) as customer_key,
-    coalesce(s.store_key, {{ unknown_key() }}) as store_key,
+    coalesce(o.date_key, -1) as date_key,
+    coalesce(o.customer_key, {{ unknown_key() }}) as customer_key,
+    coalesce(o.store_key, {{ unknown_key() }}) as store_key,
     coalesce(p.product_key, {{ unknown_key() }}) as product_key,
     o.order_ts,
     o.channel,
@@ -29,9 +39,9 @@ select
     l.discount_amount,
     l.tax_amount,
     l.net_amount,
-    case when o.currency = 'AUD' then 1 else r.rate_to_aud end as rate_to_aud,
-    cast(l.line_total * case when o.currency = 'AUD' then 1 else r.rate_to_aud end as decimal(18, 4)) as line_total_aud,
-    cast(l.net_amount * case when o.currency = 'AUD' then 1 else r.rate_to_aud end as decimal(18, 4)) as net_amount_aud,
+    o.rate_to_aud,
+    cast(l.line_total * o.rate_to_aud as decimal(18, 4)) as line_total_aud,
+    cast(l.net_amount * o.rate_to_aud as decimal(18, 4)) as net_amount_aud,
     l.has_unknown_product,
     l.is_negative_qty,
     l.is_zero_price,
@@ -42,7 +52,3 @@ left join {{ ref('dim_product_scd') }} p
     on p.product_id = l.product_id
     and not p.is_unknown_member
     and o.order_ts >= p.valid_from and o.order_ts < p.valid_to
-left join rates r on r.rate_date = o.order_dt_local and r.currency = o.currency
--- Dimension keys by lookup: a missing member becomes the unknown member, never a lost row.
-left join {{ ref('dim_customer') }} c on c.customer_id = o.customer_id and not c.is_unknown_member
-left join {{ ref('dim_store') }} s on s.store_id = o.store_id and not s.is_unknown_member
