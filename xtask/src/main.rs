@@ -325,7 +325,8 @@ fn bench_transform(args: &[String]) -> Result<()> {
     // Same Bronze, same run: each engine builds three times into its own copy of the
     // Bronze-only warehouse, alternating (dbt, embedded, embedded, dbt, dbt, embedded) so drift
     // in the machine's speed cancels; each engine's best time counts, as benchmark tools do
-    // against noise (run to run, this VM varies by ±10 %).
+    // against noise (run to run, this VM varies by ±10 %). dbt's first run parses the project
+    // from scratch, the later ones reuse its partial-parse state.
     let (mut dbt_times, mut embedded_times) = (Vec::new(), Vec::new());
     let (mut log, mut embedded_log) = (String::new(), String::new());
     for (round, engine) in ["dbt", "embedded", "embedded", "dbt", "dbt", "embedded"].into_iter().enumerate() {
@@ -336,7 +337,9 @@ fn bench_transform(args: &[String]) -> Result<()> {
         std::fs::copy(&bronze_only, &warehouse).map_err(|e| format!("{}: {e}", warehouse.display()))?;
         let t = Instant::now();
         if engine == "dbt" {
-            log = dbt::dbt_output(&warehouse, &home, &["build"])?;
+            // One target/ for all dbt runs: after the first, dbt parses partially, as it does
+            // for a user who runs it again.
+            log = dbt::dbt_output(&warehouse, &dir.join("dbt-state"), &["build"])?;
             dbt_times.push(t.elapsed().as_secs_f64());
         } else {
             let out = command_with_env(release_binary())?
@@ -373,7 +376,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
         let warehouse = home.join("warehouse.duckdb");
         std::fs::copy(&bronze_only, &warehouse).map_err(|e| format!("{}: {e}", warehouse.display()))?;
         let t = Instant::now();
-        dbt::dbt_output_with_profiles(&warehouse, &home, &tuned_profiles, &["build"])?;
+        dbt::dbt_output_with_profiles(&warehouse, &dir.join("dbt-same-pool-state"), &tuned_profiles, &["build"])?;
         same_pool_times.push(t.elapsed().as_secs_f64());
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -414,7 +417,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
     }
     let runs = |v: &[f64]| v.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ");
     println!(
-        "\n**total wall (best of three): dbt-duckdb {dbt_total:.1} s, embedded {embedded_total:.1} s = {:.2}× dbt-duckdb** (target ≤ 0.7×; dbt's includes its start-up and parsing; runs: dbt-duckdb {}, embedded {})\n",
+        "\n**total wall (best of three): dbt-duckdb {dbt_total:.1} s, embedded {embedded_total:.1} s = {:.2}× dbt-duckdb** (target ≤ 0.7×; dbt's includes its start-up and (partial) parsing; runs: dbt-duckdb {}, embedded {})\n",
         embedded_total / dbt_total.max(1e-9),
         runs(&dbt_times),
         runs(&embedded_times)
