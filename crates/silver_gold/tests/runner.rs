@@ -314,3 +314,20 @@ fn the_longest_chain_starts_first_and_model_level_tests_get_no_column() {
     assert_eq!(names[..3], ["b", "c", "d"], "{names:?}");
     assert_eq!(status(&results, "grain_d_id__line"), &Status::Pass);
 }
+
+#[test]
+fn duckdb_gets_one_thread_more_than_the_cores_unless_the_profile_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = small_project(dir.path(), 1, &[("pool", "select current_setting('threads') as threads")], "version: 2\n");
+    run(&root, &w, &[], false);
+    let cores = std::thread::available_parallelism().unwrap().get() as i64;
+    assert_eq!(query::<i64>(&w, "select threads from wide.pool"), cores + 1);
+    // A `threads` in the profile's settings wins.
+    write(
+        &root,
+        "profiles.yml",
+        "small:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      threads: 1\n      settings:\n        threads: 1\n",
+    );
+    run(&root, &w, &[], false);
+    assert_eq!(query::<i64>(&w, "select threads from wide.pool"), 1);
+}
