@@ -61,10 +61,6 @@
     cast(make_timestamp(epoch_us({{ ts }})) as date)
 {%- endmacro %}
 
-{% macro utc_hour_start(ts) -%}
-    make_timestamptz(epoch_us({{ ts }}) // 3600000000 * 3600000000)
-{%- endmacro %}
-
 {% macro seconds_between(from_ts, to_ts) -%}
     ((epoch_us({{ to_ts }}) - epoch_us({{ from_ts }})) / 1000000.0)
 {%- endmacro %}
