@@ -37,45 +37,52 @@ pub fn ensure_venv() -> Result<PathBuf> {
     Ok(venv)
 }
 
-/// `dbt <args>` on the project in dbt/, against `warehouse`; `target` holds dbt's target/ and logs/.
-pub fn dbt(warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
-    run(&mut dbt_command(warehouse, target, &project_dir(), args)?)
+/// `dbt <args>` on the project in dbt/, against `warehouse`; `target` holds dbt's target/ and
+/// logs/. dbt is launched by `medallion dbt` (binary `medallion`), the one place that knows how.
+pub fn dbt(medallion: &Path, warehouse: &Path, target: &Path, args: &[&str]) -> Result<()> {
+    run(&mut dbt_command(medallion, warehouse, target, &project_dir(), args)?)
 }
 
 /// Like [`dbt`], returning dbt's output (also on failure, in the error).
-pub fn dbt_output(warehouse: &Path, target: &Path, args: &[&str]) -> Result<String> {
-    dbt_output_with_profiles(warehouse, target, &project_dir(), args)
+pub fn dbt_output(medallion: &Path, warehouse: &Path, target: &Path, args: &[&str]) -> Result<String> {
+    dbt_output_with_profiles(medallion, warehouse, target, &project_dir(), args)
 }
 
 /// Like [`dbt_output`], with the profiles.yml of folder `profiles` instead of the project's.
-pub fn dbt_output_with_profiles(warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<String> {
-    let out = dbt_command(warehouse, target, profiles, args)?
+pub fn dbt_output_with_profiles(medallion: &Path, warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<String> {
+    let out = dbt_command(medallion, warehouse, target, profiles, args)?
         .env("DBT_USE_COLORS", "false")
         .output()
-        .map_err(|e| format!("cannot run dbt: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", medallion.display()))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    if out.status.success() { Ok(text) } else { Err(format!("dbt {} failed:\n{text}", args.join(" "))) }
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("dbt {} failed:\n{text}{}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
+    }
 }
 
 fn project_dir() -> PathBuf {
     workspace_root().join("dbt")
 }
 
-fn dbt_command(warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<Command> {
+fn dbt_command(medallion: &Path, warehouse: &Path, target: &Path, profiles: &Path, args: &[&str]) -> Result<Command> {
     let venv = ensure_venv()?;
-    let project = project_dir();
-    let mut cmd = Command::new(venv_bin(&venv, "dbt"));
-    cmd.current_dir(&project)
-        .args(args)
-        .arg("--project-dir")
-        .arg(&project)
+    let mut cmd = crate::command_with_env(medallion.to_path_buf())?;
+    cmd.arg("dbt")
+        .arg("--dbt")
+        .arg(venv_bin(&venv, "dbt"))
+        .arg("--project")
+        .arg(project_dir())
         .arg("--profiles-dir")
         .arg(profiles)
-        .env("DBT_TARGET_PATH", target.join("target"))
-        .env("MEDALLION_WAREHOUSE", warehouse)
-        .env("DBT_LOG_PATH", target.join("logs"))
-        // No telemetry and no version check: the machine may have no internet.
-        .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        .env("DBT_VERSION_CHECK", "false");
+        .arg("--warehouse")
+        .arg(warehouse)
+        .arg("--target-path")
+        .arg(target.join("target"))
+        .arg("--log-path")
+        .arg(target.join("logs"))
+        .arg("--")
+        .args(args);
     Ok(cmd)
 }

@@ -119,7 +119,7 @@ fn cargo(args: &[&str]) -> Result<Command> {
     let var = if cfg!(target_os = "macos") { "DYLD_LIBRARY_PATH" } else { "LD_LIBRARY_PATH" };
     if bundled() {
         cmd.env_remove(var);
-        cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled,medallion-silver-gold/duckdb-bundled"]);
+        cmd.args(["--features", "medallion-bronze/duckdb-bundled,medallion-gen/duckdb-bundled,medallion-silver-gold/duckdb-bundled,medallion-quality/duckdb-bundled"]);
     } else {
         let dir = ensure_libduckdb()?;
         cmd.env("DUCKDB_LIB_DIR", &dir);
@@ -146,6 +146,10 @@ fn timed<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     Ok(r)
 }
 
+fn debug_binary() -> PathBuf {
+    target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" })
+}
+
 fn release_binary() -> PathBuf {
     target_dir().join("release").join(if cfg!(windows) { "medallion.exe" } else { "medallion" })
 }
@@ -166,7 +170,7 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("bronze", || run(&mut bronze_command(release_binary(), &raw, &root.join("lake"), &warehouse)?))?;
     if engine == "dbt" {
         timed("dbt venv", || dbt::ensure_venv().map(|_| ()))?;
-        timed("silver + gold (dbt-duckdb build)", || dbt::dbt(&warehouse, &root.join("dbt"), &["build"]))?;
+        timed("silver + gold (dbt-duckdb build)", || dbt::dbt(&release_binary(), &warehouse, &root.join("dbt"), &["build"]))?;
     } else {
         timed("silver + gold (embedded transform)", || {
             run(command_with_env(release_binary())?
@@ -186,7 +190,8 @@ fn pipeline(args: &[String]) -> Result<()> {
 fn dbt_passthrough(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    dbt::dbt(&root.join("duckdb").join("warehouse.duckdb"), &root.join("dbt"), &args)
+    run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
+    dbt::dbt(&debug_binary(), &root.join("duckdb").join("warehouse.duckdb"), &root.join("dbt"), &args)
 }
 
 /// `medallion bronze` (binary `program`) loading `raw` into `lake` with the manifest in `warehouse`.
@@ -239,7 +244,7 @@ fn test(_args: &[String]) -> Result<()> {
 /// - scale 0.1 (a month): base run, `dbt build`, the scorecard.
 fn dbt_check() -> Result<()> {
     run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
-    let binary = target_dir().join("debug").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
+    let binary = debug_binary();
     let medallion = |args: &[&str]| -> Result<Command> {
         let mut cmd = command_with_env(binary.clone())?;
         cmd.args(args);
@@ -257,7 +262,7 @@ fn dbt_check() -> Result<()> {
     // Both engines on the same Bronze: dbt-duckdb on the warehouse, the embedded runner on a
     // copy holding the same Bronze views and manifest; then tables and statuses must agree.
     let both = |dir: &Path, warehouse: &Path, embedded: &Path, step: &str| -> Result<()> {
-        dbt::dbt(warehouse, &dir.join(format!("dbt-{step}")), &["build", "--store-failures"])?;
+        dbt::dbt(&binary, warehouse, &dir.join(format!("dbt-{step}")), &["build", "--store-failures"])?;
         run(medallion(&["transform", "--engine", "embedded", "--store-failures", "--project"])?
             .arg(&project)
             .arg("--warehouse")
@@ -290,13 +295,13 @@ fn dbt_check() -> Result<()> {
     // The same Bronze rebuilt from scratch (snapshots keep their history) equals the increments.
     let full = small.join("full-refresh.duckdb");
     copy(&warehouse, &full)?;
-    dbt::dbt(&full, &small.join("full-refresh"), &["build", "--full-refresh"])?;
+    dbt::dbt(&binary, &full, &small.join("full-refresh"), &["build", "--full-refresh"])?;
     run(medallion(&["dq", "compare"])?.arg(&warehouse).arg(&full))?;
-    dbt::dbt(&warehouse, &small, &["docs", "generate"])?;
+    dbt::dbt(&binary, &warehouse, &small, &["docs", "generate"])?;
 
     let larger = root.join("scale-0.1");
     let warehouse = load(&larger, "0.1", &["--start-date", "2024-01-01", "--days", "31"])?;
-    dbt::dbt(&warehouse, &larger, &["build"])?;
+    dbt::dbt(&binary, &warehouse, &larger, &["build"])?;
     run(medallion(&["dq", "scorecard", "--require-perfect", "--warehouse"])?.arg(&warehouse).arg("--raw").arg(larger.join("raw")))
 }
 
@@ -344,7 +349,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
         if engine == "dbt" {
             // One target/ for all dbt runs: after the first, dbt parses partially, as it does
             // for a user who runs it again.
-            log = dbt::dbt_output(&warehouse, &dir.join("dbt-state"), &["build"])?;
+            log = dbt::dbt_output(&release_binary(), &warehouse, &dir.join("dbt-state"), &["build"])?;
             dbt_times.push(t.elapsed().as_secs_f64());
             dbt_warehouse = warehouse;
         } else {
@@ -379,7 +384,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
     for round in 0..2 {
         let warehouse = fresh_warehouse(&dir.join(format!("dbt-same-pool-{round}")))?;
         let t = Instant::now();
-        dbt::dbt_output_with_profiles(&warehouse, &dir.join("dbt-same-pool-state"), &tuned_profiles, &["build"])?;
+        dbt::dbt_output_with_profiles(&release_binary(), &warehouse, &dir.join("dbt-same-pool-state"), &tuned_profiles, &["build"])?;
         same_pool_times.push(t.elapsed().as_secs_f64());
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -432,7 +437,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
         runs(&same_pool_times),
         embedded_total / same_pool.max(1e-9)
     );
-    dbt::dbt(&warehouse, &dir, &["compile", "--select", "path:analyses"])?;
+    dbt::dbt(&release_binary(), &warehouse, &dir, &["compile", "--select", "path:analyses"])?;
     println!("| benchmark query | rows and time (embedded DuckDB) |\n|---|---|");
     let compiled = dir.join("target/compiled/medallion/analyses");
     let mut queries: Vec<PathBuf> =

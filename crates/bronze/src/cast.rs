@@ -188,16 +188,6 @@ fn parse_cell(ty: &DataType, text: &str) -> Result<Cell, ParseError> {
     }
 }
 
-const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -205,27 +195,8 @@ fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0, |acc, d| acc * 10 + (d - b'0') as u32))
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// `YYYY-MM-DD`, a real calendar date.
-pub fn parse_date(t: &str) -> Option<i32> {
-    let b = t.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (y, m, d) = (digits::<4>(&b[..4])? as i64, digits::<2>(&b[5..7])?, digits::<2>(&b[8..])?);
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    i32::try_from(days_from_civil(y, m, d)).ok()
-}
+/// `YYYY-MM-DD`, a real calendar date: the project's one date parser.
+pub use medallion_schema::calendar::parse_date;
 
 /// `YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}](Z|±HH:MM)` → microseconds since the epoch, UTC.
 pub fn parse_timestamp(t: &str) -> Option<i64> {

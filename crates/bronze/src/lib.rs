@@ -7,41 +7,82 @@
 
 pub mod cast;
 pub mod csv;
+pub mod discover;
+pub mod layout;
 pub mod load;
-mod lock;
+pub mod lock;
 pub mod manifest;
 pub mod read;
 pub mod returns;
 
 use std::path::{Path, PathBuf};
 
-pub use load::{BronzeConfig, NoProgress, Progress, RunReport, run, run_with_progress};
+pub use load::{BronzeConfig, RunReport, run, run_with_progress};
+pub use medallion_schema::{NoProgress, Progress};
 
+/// Why a Bronze run stopped. Bad rows and unreadable files are not errors (they are rejects and
+/// `failed` manifest rows); these are failures of the run itself. Each keeps its cause.
 #[derive(Debug, thiserror::Error)]
 pub enum BronzeError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{0}")]
-    Locked(String),
-    #[error("manifest: {0}")]
+    /// A file or folder could not be read, written or renamed.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Another run holds the lake's lock.
+    #[error("{owner} is using this lake; wait for it to finish (lock file {})", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it.
+        owner: String,
+    },
+    /// The manifest (DuckDB) refused a statement.
+    #[error("manifest")]
     Manifest(#[from] duckdb::Error),
-    #[error("Delta: {0}")]
+    /// A Delta table operation failed.
+    #[error("Delta table")]
     Delta(#[from] deltalake::DeltaTableError),
-    #[error("{0}")]
+    /// Writing or committing Delta data files failed.
+    #[error(transparent)]
     DeltaFiles(#[from] medallion_delta::DeltaIoError),
-    #[error("Parquet: {0}")]
+    /// Reading or writing Parquet failed.
+    #[error("Parquet")]
     Parquet(#[from] parquet::errors::ParquetError),
-    #[error("Arrow: {0}")]
+    /// Arrow refused a batch or a cast.
+    #[error("Arrow")]
     Arrow(#[from] arrow::error::ArrowError),
-    #[error("{0}")]
+    /// The catalogue refused a name or pattern.
+    #[error(transparent)]
     Schema(#[from] medallion_schema::SchemaError),
+    /// A journal entry of an interrupted run cannot be read.
+    #[error("{}: unreadable journal entry of an interrupted run", path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// What the JSON parser said.
+        source: serde_json::Error,
+    },
+    /// The lake holds something this version cannot continue from (another layout, a broken
+    /// returns history).
     #[error("{0}")]
-    Corrupt(String),
+    Lake(String),
+    /// The worker pool could not be started.
+    #[error("cannot start the worker pool")]
+    Threads(#[from] rayon::ThreadPoolBuildError),
+    /// A crash injected on purpose by the tests.
     #[error("stopped on purpose at `{0}` (MEDALLION_BRONZE_FAIL_AT)")]
     Injected(String),
 }
 
+/// The result type of this crate.
+pub type Result<T, E = BronzeError> = std::result::Result<T, E>;
+
 impl BronzeError {
+    /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         BronzeError::Io { path: path.to_path_buf(), source }
     }

@@ -10,20 +10,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondArray};
 use deltalake::DeltaTable;
 use medallion_delta::{Commit, DataFileWriter, FileOptions, has_app_txn};
-use medallion_schema::{RawFormat, Table, match_path};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use medallion_schema::{NoProgress, Table};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::BronzeError;
-use crate::manifest::{Manifest, ManifestRow};
+use crate::discover::{SourceFile, discover};
+use crate::layout::{audit, bronze_schema, partition_column, rejects_schema, unique_columns};
+use crate::manifest::{FileStatus, Manifest, ManifestRow};
 use crate::read::{FileRead, read_file};
+use medallion_schema::Progress;
 
 /// Where a Bronze run reads and writes.
 #[derive(Debug, Clone)]
@@ -36,135 +35,11 @@ pub struct BronzeConfig {
     pub tables: Vec<Table>,
 }
 
-/// A raw file found under `raw/`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SourceFile {
-    pub table: String,
-    /// Relative to the raw folder, `/`-separated.
-    pub rel: String,
-    pub content_hash: String,
-    pub bytes: u64,
-    /// Bronze partition value (e.g. `2024-01` of `order_month`), empty for unpartitioned tables.
-    pub partition: String,
-}
-
-/// Bronze partitioning: monthly for daily feeds (daily partitions would be thousands of tiny
-/// files), by month for sensors; see docs/decisions.md.
-pub fn partition_column(table: Table) -> Option<&'static str> {
-    match table {
-        Table::OrdersHeader | Table::OrdersLines => Some("order_month"),
-        Table::Events => Some("event_month"),
-        Table::Sensors => Some("sensor_month"),
-        _ => None,
-    }
-}
-
-/// The table a raw path belongs to and its Bronze partition value.
-pub fn classify(rel: &str) -> Option<(Table, String)> {
-    for table in Table::ALL {
-        let raw = table.raw();
-        if raw.format == RawFormat::Delta {
-            // A Delta source's commit files; the version number keeps each its own batch.
-            let prefix = format!("{}/_delta_log/", raw.path);
-            if let Some(name) = rel.strip_prefix(&prefix).and_then(|n| n.strip_suffix(".json"))
-                && name.len() == 20
-                && name.bytes().all(|c| c.is_ascii_digit())
-            {
-                return Some((table, name.to_string()));
-            }
-            continue;
-        }
-        let vars = match_path(&raw.path, rel).or_else(|| raw.increment_path.as_deref().and_then(|p| match_path(p, rel)));
-        if let Some(vars) = vars {
-            let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-            let partition = match partition_column(table) {
-                None => String::new(),
-                Some(_) => get("month").or_else(|| get("date").map(|d| &d[..d.len().min(7)])).unwrap_or_default().to_string(),
-            };
-            return Some((table, partition));
-        }
-    }
-    None
-}
-
-/// Every raw file of `tables` (empty: all), in path order, with its content hash (computed in
-/// parallel). Folders starting with `_` or `.` (the ground truth, hidden files), temporary files
-/// and Delta tables are not raw files.
-pub fn discover(raw: &Path, tables: &[Table]) -> Result<(Vec<SourceFile>, Vec<String>), BronzeError> {
-    let wanted = |t: Table| tables.is_empty() || tables.contains(&t);
-    let mut found = Vec::new();
-    let mut to_hash: Vec<(PathBuf, String, Table, String)> = Vec::new();
-    let mut unknown = Vec::new();
-    let mut stack = vec![raw.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).map_err(|e| BronzeError::io(&dir, e))? {
-            let path = entry.map_err(|e| BronzeError::io(&dir, e))?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            if name.starts_with('_') || name.starts_with('.') || name.ends_with(".tmp") {
-                continue;
-            }
-            let rel = path.strip_prefix(raw).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            if path.is_dir() {
-                if !path.join("_delta_log").exists() {
-                    stack.push(path);
-                } else if match_path(&Table::Returns.raw().path, &rel).is_some() {
-                    if !wanted(Table::Returns) {
-                        continue;
-                    }
-                    // A Delta source: each commit file is one source file, replayed in order.
-                    found.extend(delta_commits(&path, &rel)?);
-                } else {
-                    unknown.push(rel);
-                }
-                continue;
-            }
-            match classify(&rel) {
-                Some((table, partition)) if wanted(table) => to_hash.push((path, rel, table, partition)),
-                Some(_) => {}
-                None => unknown.push(rel),
-            }
-        }
-    }
-    let hashed: Vec<SourceFile> = to_hash
-        .into_par_iter()
-        .map(|(path, rel, table, partition)| {
-            let (content_hash, bytes) = hash_file(&path)?;
-            Ok(SourceFile { table: table.name().to_string(), rel, content_hash, bytes, partition })
-        })
-        .collect::<Result<_, BronzeError>>()?;
-    found.extend(hashed);
-    found.sort();
-    unknown.sort();
-    Ok((found, unknown))
-}
-
-fn delta_commits(dir: &Path, rel: &str) -> Result<Vec<SourceFile>, BronzeError> {
-    let log = dir.join("_delta_log");
-    let mut out = Vec::new();
-    for entry in fs::read_dir(&log).map_err(|e| BronzeError::io(&log, e))? {
-        let path = entry.map_err(|e| BronzeError::io(&log, e))?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let commit = format!("{rel}/_delta_log/{name}");
-        // Checkpoints and other log files are not commits.
-        let Some((table, version)) = classify(&commit) else { continue };
-        let (content_hash, bytes) = hash_file(&path)?;
-        out.push(SourceFile { table: table.name().to_string(), rel: commit, content_hash, bytes, partition: version });
-    }
-    Ok(out)
-}
-
-fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
-    let mut hasher = blake3::Hasher::new();
-    let bytes =
-        hasher.update_reader(fs::File::open(path).map_err(|e| BronzeError::io(path, e))?).map_err(|e| BronzeError::io(path, e))?.count();
-    Ok((hasher.finalize().to_hex()[..32].to_string(), bytes))
-}
-
 /// The new files of one table partition, loaded and committed together.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Batch {
     pub id: String,
-    pub table: String,
+    pub table: Table,
     pub partition: String,
     pub files: Vec<SourceFile>,
     /// The batch's `ingestion_ts`, fixed when it is journalled so a replay writes the same rows.
@@ -172,67 +47,16 @@ pub struct Batch {
 }
 
 impl Batch {
-    fn new(table: &str, partition: &str, files: Vec<SourceFile>) -> Self {
+    fn new(table: Table, partition: &str, files: Vec<SourceFile>) -> Self {
         let mut h = blake3::Hasher::new();
-        h.update(table.as_bytes());
+        h.update(table.name().as_bytes());
         for f in &files {
             h.update(f.rel.as_bytes());
             h.update(f.content_hash.as_bytes());
         }
         let ingestion_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
-        Batch { id: h.finalize().to_hex()[..16].to_string(), table: table.into(), partition: partition.into(), files, ingestion_us }
+        Batch { id: h.finalize().to_hex()[..16].to_string(), table, partition: partition.into(), files, ingestion_us }
     }
-
-    fn table(&self) -> Table {
-        self.table.parse().expect("batches are made from known tables")
-    }
-}
-
-/// The Bronze schema of a table: canonical columns (timestamps as UTC instants), then the
-/// audit columns. The partition column is not stored in data files (Hive-style folders).
-pub fn bronze_schema(table: Table) -> SchemaRef {
-    Arc::new(Schema::new(bronze_fields(&table.schema())))
-}
-
-/// Canonical fields with timestamps as UTC instants, followed by the audit columns.
-pub(crate) fn bronze_fields(canonical: &Schema) -> Vec<Field> {
-    let mut fields: Vec<Field> = canonical
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Timestamp(unit, None) => Field::new(f.name(), DataType::Timestamp(*unit, Some("UTC".into())), f.is_nullable()),
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    fields.push(Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false));
-    fields.push(Field::new("src_filename", DataType::Utf8, false));
-    fields.push(Field::new("src_row_hash", DataType::Binary, false));
-    fields
-}
-
-fn rejects_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("src_filename", DataType::Utf8, false),
-        Field::new("src_line", DataType::Int64, false),
-        Field::new("reason_code", DataType::Utf8, false),
-        Field::new("reason", DataType::Utf8, false),
-        Field::new("raw_text", DataType::Utf8, false),
-        Field::new("ingestion_ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
-    ]))
-}
-
-/// Adds the audit columns to a batch of canonical rows.
-fn audit(batch: RecordBatch, hashes: ArrayRef, table: Table, src: &str, ingestion_us: i64) -> Result<RecordBatch, BronzeError> {
-    let schema = bronze_schema(table);
-    let n = batch.num_rows();
-    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for (col, field) in batch.columns().iter().zip(schema.fields()) {
-        cols.push(if col.data_type() == field.data_type() { col.clone() } else { arrow::compute::cast(col, field.data_type())? });
-    }
-    cols.push(Arc::new(TimestampMicrosecondArray::from(vec![ingestion_us; n]).with_timezone("UTC")));
-    cols.push(Arc::new(StringArray::from(vec![src; n])));
-    cols.push(hashes);
-    Ok(RecordBatch::try_new(schema, cols)?)
 }
 
 /// What happened to each file of a run.
@@ -256,18 +80,6 @@ fn crash_point(step: &str) -> Result<(), BronzeError> {
         Ok(s) if s == step => Err(BronzeError::Injected(step.to_string())),
         _ => Ok(()),
     }
-}
-
-/// Hears about each file as it is read (for progress bars); called from worker threads.
-pub trait Progress: Sync {
-    fn file_read(&self, table: Table, rows: u64);
-}
-
-/// Reports nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn file_read(&self, _: Table, _: u64) {}
 }
 
 /// What a batch commit needs.
@@ -326,12 +138,12 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     }
 
     let known = manifest.known_files()?;
-    let mut pending: BTreeMap<(String, String), Vec<SourceFile>> = BTreeMap::new();
+    let mut pending: BTreeMap<(Table, String), Vec<SourceFile>> = BTreeMap::new();
     for f in files {
         match known.get(&f.rel) {
             Some(hash) if *hash == f.content_hash => report.skipped += 1,
             Some(_) => report.changed.push(f.rel),
-            None => pending.entry((f.table.clone(), f.partition.clone())).or_default().push(f),
+            None => pending.entry((f.table, f.partition.clone())).or_default().push(f),
         }
     }
     // Batches load in parallel, largest first, each journalled first. Returns versions form
@@ -339,8 +151,8 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     let mut chains: Vec<Vec<Batch>> = Vec::new();
     let mut returns_chain = Vec::new();
     for ((table, partition), files) in pending {
-        let batch = Batch::new(&table, &partition, files);
-        if batch.table() == Table::Returns { returns_chain.push(batch) } else { chains.push(vec![batch]) }
+        let batch = Batch::new(table, &partition, files);
+        if batch.table == Table::Returns { returns_chain.push(batch) } else { chains.push(vec![batch]) }
     }
     if !returns_chain.is_empty() {
         chains.push(returns_chain);
@@ -349,8 +161,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     chains.sort_by_key(|c| std::cmp::Reverse(size(c)));
     // One worker more than cores: commits wait on fsync, and the spare worker keeps the CPU busy.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
-    let pool =
-        rayon::ThreadPoolBuilder::new().num_threads(workers).build().map_err(|e| BronzeError::Corrupt(format!("thread pool: {e}")))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build()?;
     let loaded: Vec<Vec<ManifestRow>> = pool.install(|| {
         chains
             .into_par_iter()
@@ -385,11 +196,11 @@ fn dry_run(
             Some(hash) if *hash == f.content_hash => report.skipped += 1,
             Some(_) => report.changed.push(f.rel),
             None => {
-                let table: Table = f.table.parse()?;
+                let table = f.table;
                 let started = Instant::now();
                 let read = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |_, _| Ok(()))?;
-                progress.file_read(table, read.rows_read);
-                report.loaded.push(ManifestRow::new(&f, &read, "would_load", "dry-run", started.elapsed().as_secs_f64()));
+                progress.rows(table, read.rows_read);
+                report.loaded.push(ManifestRow::new(&f, &read, FileStatus::WouldLoad, "dry-run", started.elapsed().as_secs_f64()));
             }
         }
     }
@@ -411,36 +222,11 @@ fn read_journal(dir: &Path) -> Result<Vec<Batch>, BronzeError> {
         let path = e.map_err(|e| BronzeError::io(dir, e))?.path();
         if path.extension().is_some_and(|x| x == "json") {
             let text = fs::read(&path).map_err(|e| BronzeError::io(&path, e))?;
-            out.push(serde_json::from_slice(&text).map_err(|e| BronzeError::Corrupt(format!("{}: {e}", path.display())))?);
+            out.push(serde_json::from_slice(&text).map_err(|source| BronzeError::Journal { path: path.clone(), source })?);
         }
     }
     out.sort_by(|a: &Batch, b: &Batch| a.id.cmp(&b.id));
     Ok(out)
-}
-
-pub(crate) fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, BronzeError> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
-    }
-    let tmp = path.with_extension("parquet.tmp");
-    let file = fs::File::create(&tmp).map_err(|e| BronzeError::io(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
-        .set_max_row_group_row_count(Some(1 << 20))
-        .build();
-    let mut w = ArrowWriter::try_new(file, schema, Some(props))?;
-    for b in batches {
-        w.write(b)?;
-    }
-    w.close()?;
-    fs::rename(&tmp, path).map_err(|e| BronzeError::io(path, e))?;
-    Ok(fs::metadata(path).map_err(|e| BronzeError::io(path, e))?.len())
-}
-
-/// The URL of a local Delta table folder (which must exist).
-pub(crate) fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
-    let abs = fs::canonicalize(path).map_err(|e| BronzeError::io(path, e))?;
-    url::Url::from_directory_path(&abs).map_err(|_| BronzeError::Corrupt(format!("not a usable path: {}", abs.display())))
 }
 
 /// Loads one batch and commits it; every step is idempotent, so a journal replay is safe.
@@ -450,7 +236,7 @@ pub(crate) fn table_url(path: &Path) -> Result<url::Url, BronzeError> {
 /// hard-linked into the plain Parquet layout: each row is encoded once.
 fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, BronzeError> {
     let (cfg, manifest) = (ctx.cfg, ctx.manifest);
-    let table = batch.table();
+    let table = batch.table;
     if table == Table::Returns {
         return commit_returns_version(ctx, batch);
     }
@@ -489,17 +275,17 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
             rejects.push(&f.rel, r.line, &r.code, &r.reason, &r.raw, ingestion_us);
         }
         let status = match (&read.file_error, read.rows_loaded) {
-            (Some(_), _) => "failed",
-            (None, _) if !read.rejects.is_empty() => "loaded_with_rejects",
-            _ => "loaded",
+            (Some(_), _) => FileStatus::Failed,
+            (None, _) if !read.rejects.is_empty() => FileStatus::LoadedWithRejects,
+            _ => FileStatus::Loaded,
         };
-        ctx.progress.file_read(table, read.rows_read);
+        ctx.progress.rows(table, read.rows_read);
         let message = read.file_error.as_ref().map(|(c, m)| format!("{c}: {m}")).unwrap_or_default();
         rows.push(ManifestRow::new(f, &read, status, &message, started.elapsed().as_secs_f64()));
     }
     if rejects.len() > 0 {
         let path = cfg.lake.join(format!("_rejects/{table}/rejects-{}.parquet", batch.id));
-        write_parquet(&path, rejects_schema(), &[rejects.finish()?])?;
+        crate::layout::write_parquet(&path, rejects_schema(), &[rejects.finish()?])?;
     }
     if let Some(writer) = writer {
         let files = writer.finish()?;
@@ -532,12 +318,12 @@ fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Resu
             continue;
         }
         let (schema, pcol) = match table {
-            Table::Returns => (crate::returns::bronze_returns_schema(), None),
+            Table::Returns => (crate::layout::bronze_returns_schema(), None),
             _ => (bronze_schema(table), partition_column(table)),
         };
         let delta = rt.block_on(medallion_delta::open(medallion_delta::table_url(&dir)?))?;
         if !medallion_delta::schema_matches(&delta, &schema, pcol)? {
-            return Err(BronzeError::Corrupt(format!(
+            return Err(BronzeError::Lake(format!(
                 "{}: the table's schema is not {table}'s Bronze schema (a lake from an older medallion?); \
                  move lake/ and duckdb/warehouse.duckdb aside and load again",
                 dir.display()
@@ -545,13 +331,6 @@ fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Resu
         }
     }
     Ok(())
-}
-
-/// Columns whose values are (nearly) all distinct: the row hash and the table's key.
-fn unique_columns(table: Table) -> Vec<String> {
-    let mut cols: Vec<String> = table.raw().primary_key.clone();
-    cols.push("src_row_hash".into());
-    cols
 }
 
 /// Hard-links the batch's committed data files into the plain Parquet layout (a copy where
@@ -583,9 +362,8 @@ fn link_into_parquet(delta_part: &Path, parquet_part: &Path, batch_id: &str) -> 
 /// One raw returns version: its changes MERGEd into Bronze returns, then the Parquet mirror.
 fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, BronzeError> {
     let (cfg, manifest, rt) = (ctx.cfg, ctx.manifest, ctx.rt);
-    let f = batch.files.first().ok_or_else(|| BronzeError::Corrupt(format!("batch {} has no file", batch.id)))?;
-    let version =
-        crate::returns::log_version(&f.rel).ok_or_else(|| BronzeError::Corrupt(format!("{} is not a Delta commit file", f.rel)))?;
+    let f = batch.files.first().ok_or_else(|| BronzeError::Lake(format!("batch {} has no file", batch.id)))?;
+    let version = crate::returns::log_version(&f.rel).ok_or_else(|| BronzeError::Lake(format!("{} is not a Delta commit file", f.rel)))?;
     let started = Instant::now();
     let raw_table = cfg.raw.join(&Table::Returns.raw().path);
     let bronze_table = cfg.lake.join("bronze/delta/returns");
@@ -596,12 +374,12 @@ fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRo
     crash_point("after_delta")?;
     rt.block_on(crate::returns::mirror(&bronze_table, &cfg.lake.join("bronze/parquet/returns/part-current.parquet")))?;
     let read = FileRead { rows_read: changed + ch.keyless as u64, rows_loaded: changed, ..Default::default() };
-    ctx.progress.file_read(Table::Returns, read.rows_read);
+    ctx.progress.rows(Table::Returns, read.rows_read);
     let message = format!("version {version}: {} inserted, {} updated, {} deleted (tombstones)", ch.inserted, ch.updated, ch.deleted);
     let mut row = ManifestRow::new(
         f,
         &read,
-        if ch.keyless > 0 { "loaded_with_rejects" } else { "loaded" },
+        if ch.keyless > 0 { FileStatus::LoadedWithRejects } else { FileStatus::Loaded },
         &message,
         started.elapsed().as_secs_f64(),
     );

@@ -1,51 +1,48 @@
-//! One Bronze run at a time: a lock file created exclusively, holding the owner's pid. A lock
-//! left by a killed run (its pid no longer alive) is taken over; a live one refuses the run.
+//! One Bronze run per lake at a time: an OS advisory lock (`flock` on Unix, `LockFileEx` on
+//! Windows, through `std::fs::File::try_lock`) on `<lake>/_bronze.lock`. The OS releases it when
+//! the owner exits or dies, so a crashed run (even `kill -9`) never leaves a stale lock. The
+//! file holds the owner's pid, for the message a refused run prints.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use crate::BronzeError;
 
+/// A held lock; released when dropped (or when the process ends, however it ends).
+#[derive(Debug)]
 pub struct Lock {
+    // Kept open: closing the file releases the lock.
+    _file: File,
     path: PathBuf,
 }
 
-fn alive(pid: u32) -> bool {
-    // Linux: a live process has /proc/<pid>. Elsewhere assume alive (refuse rather than risk).
-    if Path::new("/proc/self").exists() { Path::new(&format!("/proc/{pid}")).exists() } else { true }
-}
-
 impl Lock {
+    /// Takes the lock at `path` (created if missing), or refuses at once if a live process holds it.
     pub fn acquire(path: &Path) -> Result<Lock, BronzeError> {
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id()).map_err(|e| BronzeError::io(path, e))?;
-                    return Ok(Lock { path: path.to_path_buf() });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let owner = fs::read_to_string(path).unwrap_or_default().trim().parse::<u32>().ok();
-                    match owner {
-                        Some(pid) if pid != std::process::id() && alive(pid) => {
-                            return Err(BronzeError::Locked(format!(
-                                "another Bronze run (pid {pid}) is using this lake; wait for it to finish (lock file {})",
-                                path.display()
-                            )));
-                        }
-                        // A stale lock from a run that died: take it over.
-                        _ => fs::remove_file(path).map_err(|e| BronzeError::io(path, e))?,
-                    }
-                }
-                Err(e) => return Err(BronzeError::io(path, e)),
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| BronzeError::io(path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut owner = String::new();
+                let _ = file.read_to_string(&mut owner);
+                let owner = owner.trim();
+                let who = if owner.is_empty() { "another Bronze run".to_string() } else { format!("another Bronze run (pid {owner})") };
+                return Err(BronzeError::Locked { path: path.to_path_buf(), owner: who });
             }
+            Err(TryLockError::Error(e)) => return Err(BronzeError::io(path, e)),
         }
-        Err(BronzeError::Locked(format!("could not take the lock {}", path.display())))
+        // Ours now: record who holds it.
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| writeln!(file, "{}", std::process::id()))
+            .map_err(|e| BronzeError::io(path, e))?;
+        Ok(Lock { _file: file, path: path.to_path_buf() })
     }
-}
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }

@@ -9,16 +9,55 @@ use duckdb::{AccessMode, Config, Connection, params};
 use medallion_schema::Table;
 
 use crate::BronzeError;
-use crate::load::SourceFile;
+use crate::discover::SourceFile;
 use crate::read::FileRead;
+
+/// What happened to a raw file, as stored in the manifest's `status` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Every row loaded.
+    Loaded,
+    /// Loaded, and some rows went to the rejects.
+    LoadedWithRejects,
+    /// The file as a whole could not be read (e.g. a corrupt container); it is tried again when
+    /// its content changes.
+    Failed,
+    /// A dry run would load it (never stored).
+    WouldLoad,
+}
+
+impl FileStatus {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Loaded => "loaded",
+            FileStatus::LoadedWithRejects => "loaded_with_rejects",
+            FileStatus::Failed => "failed",
+            FileStatus::WouldLoad => "would_load",
+        }
+    }
+
+    /// The status of a stored word (`None` for a word this version does not write).
+    pub fn parse(word: &str) -> Option<Self> {
+        [FileStatus::Loaded, FileStatus::LoadedWithRejects, FileStatus::Failed, FileStatus::WouldLoad]
+            .into_iter()
+            .find(|s| s.as_str() == word)
+    }
+}
+
+impl std::fmt::Display for FileStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One file's line in the manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestRow {
     pub src_path: String,
-    pub table_name: String,
+    pub table_name: Table,
     pub content_hash: String,
-    pub status: String,
+    pub status: FileStatus,
     pub rows_read: u64,
     pub rows_loaded: u64,
     pub rows_rejected: u64,
@@ -30,12 +69,12 @@ pub struct ManifestRow {
 }
 
 impl ManifestRow {
-    pub fn new(f: &SourceFile, read: &FileRead, status: &str, message: &str, seconds: f64) -> Self {
+    pub fn new(f: &SourceFile, read: &FileRead, status: FileStatus, message: &str, seconds: f64) -> Self {
         ManifestRow {
             src_path: f.rel.clone(),
-            table_name: f.table.clone(),
+            table_name: f.table,
             content_hash: f.content_hash.clone(),
-            status: status.to_string(),
+            status,
             rows_read: read.rows_read,
             rows_loaded: read.rows_loaded,
             rows_rejected: read.rejects.len() as u64,
@@ -105,7 +144,7 @@ impl Manifest {
         let mut out = HashMap::new();
         for row in rows {
             let (path, hash, status) = row?;
-            if status != "failed" {
+            if FileStatus::parse(&status) != Some(FileStatus::Failed) {
                 out.insert(path, hash);
             }
         }
@@ -129,9 +168,9 @@ impl Manifest {
             for r in rows {
                 app.append_row(params![
                     r.src_path,
-                    r.table_name,
+                    r.table_name.name(),
                     r.content_hash,
-                    r.status,
+                    r.status.as_str(),
                     r.rows_read as i64,
                     r.rows_loaded as i64,
                     r.rows_rejected as i64,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array};
 use arrow::compute::{cast, concat_batches, take};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::Schema;
 use arrow::row::{RowConverter, SortField};
 use deltalake::DeltaTable;
 use deltalake::datafusion::prelude::{SessionContext, col};
@@ -20,6 +20,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use medallion_schema::returns_evolved_schema;
 
 use crate::BronzeError;
+use crate::layout::bronze_returns_schema;
 
 /// The version number of a raw commit file `returns/_delta_log/00000000000000000003.json`.
 pub fn log_version(rel: &str) -> Option<u64> {
@@ -27,18 +28,7 @@ pub fn log_version(rel: &str) -> Option<u64> {
     name.strip_suffix(".json")?.parse().ok()
 }
 
-/// Bronze returns: the evolved canonical columns (timestamps as UTC), the audit columns, the
-/// tombstone flag and the raw version the row state comes from.
-pub fn bronze_returns_schema() -> SchemaRef {
-    let mut fields = crate::load::bronze_fields(&returns_evolved_schema());
-    fields.push(Field::new("is_deleted", DataType::Boolean, false));
-    fields.push(Field::new("src_version", DataType::Int64, false));
-    // What that raw version did to the row: insert, update or delete.
-    fields.push(Field::new("src_change", DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
-}
-
-use crate::load::table_url as url_of;
+use medallion_delta::table_url as url_of;
 
 /// The raw table's rows at `version`, in the evolved canonical schema (absent columns null).
 pub async fn raw_snapshot(raw_table: &Path, version: u64) -> Result<RecordBatch, BronzeError> {
@@ -70,7 +60,7 @@ pub async fn raw_snapshot(raw_table: &Path, version: u64) -> Result<RecordBatch,
 fn index(batch: &RecordBatch) -> Result<HashMap<i64, (u32, Vec<u8>)>, BronzeError> {
     let converter = RowConverter::new(batch.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
     let rows = converter.convert_columns(batch.columns())?;
-    let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().ok_or_else(|| BronzeError::Corrupt("return_id is not int64".into()))?;
+    let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().ok_or_else(|| BronzeError::Lake("return_id is not int64".into()))?;
     let mut out = HashMap::with_capacity(batch.num_rows());
     for i in 0..batch.num_rows() {
         if ids.is_null(i) {
@@ -189,5 +179,5 @@ pub async fn mirror(bronze_table: &Path, parquet_path: &Path) -> Result<u64, Bro
             batches.push(RecordBatch::try_new(schema.clone(), cols)?);
         }
     }
-    crate::load::write_parquet(parquet_path, schema, &batches)
+    crate::layout::write_parquet(parquet_path, schema, &batches)
 }

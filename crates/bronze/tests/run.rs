@@ -99,7 +99,7 @@ fn delta_batches(lake: &Path, table: Table, version: Option<u64>) -> Vec<RecordB
 }
 
 fn bronze_delta_rows(lake: &Path, table: Table) -> Vec<String> {
-    rows_of(&delta_batches(lake, table, None), medallion_bronze::load::partition_column(table))
+    rows_of(&delta_batches(lake, table, None), medallion_bronze::layout::partition_column(table))
 }
 
 /// Manifest rows as (path → (status, read, loaded, rejected)).
@@ -160,7 +160,7 @@ fn a_run_loads_every_row_once_into_parquet_and_delta() {
         let p = bronze_parquet_rows(&cfg.lake, table);
         assert!(!p.is_empty(), "{table}: no rows");
         assert_eq!(p, bronze_delta_rows(&cfg.lake, table), "{table}: Parquet and Delta differ");
-        let loaded: i64 = m.iter().filter(|(k, _)| medallion_bronze::load::classify(k).unwrap().0 == table).map(|(_, v)| v.2).sum();
+        let loaded: i64 = m.iter().filter(|(k, _)| medallion_bronze::discover::classify(k).unwrap().0 == table).map(|(_, v)| v.2).sum();
         assert_eq!(p.len() as i64, loaded, "{table}: Bronze rows ≠ manifest rows_loaded");
     }
     let orders = parquet_files(&cfg.lake.join("bronze/parquet/orders_header"));
@@ -223,8 +223,7 @@ fn a_crash_at_any_step_then_a_rerun_equals_a_clean_run() {
         let err = run(&cfg).unwrap_err();
         unsafe { std::env::remove_var("MEDALLION_BRONZE_FAIL_AT") };
         assert!(err.to_string().contains(step));
-        // The lock of the "killed" run was released by its drop; a real kill leaves it behind,
-        // which the next test covers.
+        // The lock of the "killed" run was released with it (see the kill -9 test below).
         let rerun = run(&cfg).unwrap();
         assert!(rerun.recovered >= 1, "{step}: the interrupted batches are finished from the journal");
         let (m, d, r) = state(dir.path());
@@ -239,22 +238,49 @@ fn a_crash_at_any_step_then_a_rerun_equals_a_clean_run() {
     }
 }
 
+/// Printed by the lock holder once it holds the lock.
+const LOCK_HELD: &str = "MEDALLION-LOCK-HELD";
+
+/// Not a test of its own: the child process of the next test (this test binary run again with
+/// `MEDALLION_TEST_LOCK_HOLDER` set) takes the lock, says so and waits to be killed.
 #[test]
-fn a_live_lock_refuses_and_a_stale_lock_is_recovered() {
+fn lock_holder_child() {
+    let Some(path) = std::env::var_os("MEDALLION_TEST_LOCK_HOLDER") else { return };
+    let _lock = medallion_bronze::lock::Lock::acquire(std::path::Path::new(&path)).unwrap();
+    println!("{LOCK_HELD}");
+    std::io::Write::flush(&mut std::io::stdout()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(300));
+}
+
+#[test]
+fn a_lock_held_by_a_live_process_refuses_and_a_killed_owner_leaves_no_stale_lock() {
+    use std::io::BufRead;
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw");
     generate(&raw, "2024-06-01", 3, false);
     let cfg = config(dir.path(), &raw);
     std::fs::create_dir_all(&cfg.lake).unwrap();
-    // pid 1 is always alive.
-    std::fs::write(cfg.lake.join("_bronze.lock"), "1\n").unwrap();
+    let lock = cfg.lake.join("_bronze.lock");
+    let mut owner = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["lock_holder_child", "--exact", "--nocapture", "--test-threads", "1"])
+        .env("MEDALLION_TEST_LOCK_HOLDER", &lock)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(owner.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.trim_end().ends_with(LOCK_HELD) {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the lock holder exited before taking the lock");
+    }
     let err = run(&cfg).unwrap_err().to_string();
-    assert!(err.contains("another Bronze run") && err.contains("pid 1"), "{err}");
-    // A pid that cannot exist: the lock is stale and taken over.
-    std::fs::write(cfg.lake.join("_bronze.lock"), "4294967\n").unwrap();
-    assert!(!run(&cfg).unwrap().loaded.is_empty());
-    assert!(!cfg.lake.join("_bronze.lock").exists(), "the lock is released after the run");
+    assert!(err.contains("another Bronze run") && err.contains(&format!("pid {}", owner.id())), "{err}");
+    // kill -9: the owner gets no chance to clean up.
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    assert!(lock.exists(), "the killed owner's lock file is still there");
+    assert!(!run(&cfg).unwrap().loaded.is_empty(), "the OS released the killed owner's lock");
 }
 
 #[test]
@@ -289,7 +315,12 @@ fn dry_run_writes_nothing() {
     let mut cfg = config(dir.path(), &raw);
     cfg.dry_run = true;
     let report = run(&cfg).unwrap();
-    assert!(report.loaded.iter().all(|r| r.status == "would_load" && r.rows_read == r.rows_loaded + r.rows_rejected));
+    assert!(
+        report
+            .loaded
+            .iter()
+            .all(|r| r.status == medallion_bronze::manifest::FileStatus::WouldLoad && r.rows_read == r.rows_loaded + r.rows_rejected)
+    );
     assert!(report.loaded.iter().any(|r| r.rows_rejected > 0 || r.rows_loaded > 0));
     assert!(!cfg.lake.exists() && !cfg.manifest.exists(), "a dry run wrote something");
 }
@@ -315,7 +346,7 @@ fn raw_returns_at(raw: &Path, version: u64) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let snap = rt.block_on(medallion_bronze::returns::raw_snapshot(&raw.join("returns"), version)).unwrap();
     // Bronze stores timestamps as UTC instants: render the raw side the same way.
-    let schema = medallion_bronze::returns::bronze_returns_schema();
+    let schema = medallion_bronze::layout::bronze_returns_schema();
     let cols = (0..7).map(|i| arrow::compute::cast(snap.column(i), schema.field(i).data_type()).unwrap()).collect();
     let typed = RecordBatch::try_new(std::sync::Arc::new(arrow::datatypes::Schema::new(schema.fields()[..7].to_vec())), cols).unwrap();
     rows_of(&[typed], None)
@@ -391,7 +422,7 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     std::fs::write(raw.join("notes.txt"), b"hello").unwrap();
     let cfg = config(dir.path(), &raw);
     let report = run(&cfg).unwrap();
-    let status = |p: &str| report.loaded.iter().find(|r| r.src_path == p).map(|r| (r.status.clone(), r.message.clone()));
+    let status = |p: &str| report.loaded.iter().find(|r| r.src_path == p).map(|r| (r.status.as_str().to_string(), r.message.clone()));
     let (s, m) = status("shipments/shipments_2099-01-01_2099-01-01.parquet").unwrap();
     assert_eq!(s, "failed");
     assert!(m.contains("shipments_2099-01-01_2099-01-01.parquet"), "{m}");
@@ -400,7 +431,7 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     assert!(s == "failed" || s == "loaded_with_rejects", "{s}");
     assert_eq!(report.unrecognised, vec!["notes.txt".to_string()]);
     // Every good file loaded.
-    assert!(report.loaded.iter().filter(|r| r.src_path.ends_with("part-00000.csv")).all(|r| r.status.starts_with("loaded")));
+    assert!(report.loaded.iter().filter(|r| r.src_path.ends_with("part-00000.csv")).all(|r| r.status.as_str().starts_with("loaded")));
     assert_eq!(status("customers.csv").unwrap().0, "loaded");
 
     // A loaded file whose content changes is reported and not loaded twice.

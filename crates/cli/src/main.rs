@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use medallion_gen::{GenConfig, Progress, Summary, text};
@@ -46,6 +47,29 @@ enum Command {
         /// Keep each test's failing rows in a table (schema dbt_test__audit).
         #[arg(long)]
         store_failures: bool,
+    },
+    /// Run real dbt (dbt-duckdb) on the project against the warehouse, e.g. `medallion dbt -- docs generate`.
+    Dbt {
+        /// The dbt executable (default: $MEDALLION_DBT, .venv/bin/dbt, or dbt on PATH).
+        #[arg(long)]
+        dbt: Option<PathBuf>,
+        /// The dbt project folder.
+        #[arg(long, default_value = "dbt")]
+        project: PathBuf,
+        /// The folder holding profiles.yml (default: the project).
+        #[arg(long)]
+        profiles_dir: Option<PathBuf>,
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// dbt's target folder (default: <project>/target).
+        #[arg(long)]
+        target_path: Option<PathBuf>,
+        /// dbt's log folder (default: dbt's, <project>/logs).
+        #[arg(long)]
+        log_path: Option<PathBuf>,
+        /// dbt's own arguments, after `--`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
     },
     /// Export the Silver and Gold tables of the warehouse to lake/silver/ and lake/gold/ as Parquet.
     Export {
@@ -179,12 +203,6 @@ impl Progress for Bars {
     }
 }
 
-impl medallion_bronze::Progress for Bars {
-    fn file_read(&self, table: Table, rows: u64) {
-        Progress::rows(self, table, rows);
-    }
-}
-
 impl Bars {
     fn new() -> Self {
         Bars { multi: MultiProgress::new(), bars: Mutex::new(BTreeMap::new()) }
@@ -197,10 +215,10 @@ impl Bars {
     }
 }
 
-fn run_gen(args: GenArgs) -> Result<Summary, String> {
+fn run_gen(args: GenArgs) -> Result<Summary> {
     let start =
-        text::parse_date(&args.start_date).ok_or_else(|| format!("--start-date: `{}` is not a date (YYYY-MM-DD)", args.start_date))?;
-    let tables = args.tables.iter().map(|t| t.parse::<Table>().map_err(|e| format!("--tables: {e}"))).collect::<Result<Vec<_>, _>>()?;
+        text::parse_date(&args.start_date).with_context(|| format!("--start-date: `{}` is not a date (YYYY-MM-DD)", args.start_date))?;
+    let tables = parse_tables(&args.tables)?;
     let cfg = GenConfig {
         seed: args.seed,
         scale: args.scale,
@@ -214,8 +232,10 @@ fn run_gen(args: GenArgs) -> Result<Summary, String> {
         late_file: args.late_file,
         tables,
     };
+    // A bad option is one line, without the "generating into" context.
+    cfg.validate()?;
     let bars = Bars::new();
-    let summary = medallion_gen::generate(&cfg, &bars).map_err(|e| e.to_string())?;
+    let summary = medallion_gen::generate(&cfg, &bars).with_context(|| format!("generating into {}", cfg.out.display()))?;
     bars.clear();
     print_summary(&cfg, &summary);
     Ok(summary)
@@ -251,19 +271,19 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn run_bronze(args: BronzeArgs) -> Result<(), String> {
+fn run_bronze(args: BronzeArgs) -> Result<()> {
     if !args.raw.is_dir() {
-        return Err(format!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display()));
+        bail!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display());
     }
-    let tables = args.tables.iter().map(|t| t.parse::<Table>().map_err(|e| format!("--tables: {e}"))).collect::<Result<Vec<_>, _>>()?;
+    let tables = parse_tables(&args.tables)?;
     let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run, tables };
     let bars = Bars::new();
-    let report = medallion_bronze::run_with_progress(&cfg, &bars).map_err(|e| e.to_string())?;
+    let report = medallion_bronze::run_with_progress(&cfg, &bars).with_context(|| format!("loading {} into Bronze", cfg.raw.display()))?;
     bars.clear();
     // Per table: files, rows read / loaded / rejected, MB.
     let mut tables: BTreeMap<&str, (u64, u64, u64, u64, u64, f64)> = BTreeMap::new();
     for r in &report.loaded {
-        let t = tables.entry(r.table_name.as_str()).or_default();
+        let t = tables.entry(r.table_name.name()).or_default();
         t.0 += 1;
         t.1 += r.rows_read;
         t.2 += r.rows_loaded;
@@ -278,7 +298,7 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
     let mut by_reason: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for r in &report.loaded {
         for (code, n) in &r.rejects_by_reason {
-            *by_reason.entry((r.table_name.as_str(), code.as_str())).or_default() += n;
+            *by_reason.entry((r.table_name.name(), code.as_str())).or_default() += n;
         }
     }
     if !by_reason.is_empty() {
@@ -287,19 +307,23 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
             println!("  {t:<16} {code:<28} {n:>9}");
         }
     }
-    let failed: Vec<&str> = report.loaded.iter().filter(|r| r.status == "failed").map(|r| r.message.as_str()).collect();
+    let failed: Vec<&str> =
+        report.loaded.iter().filter(|r| r.status == medallion_bronze::manifest::FileStatus::Failed).map(|r| r.message.as_str()).collect();
     for f in &failed {
         println!("failed: {f}");
     }
     for c in &report.changed {
         println!("changed since loaded, not reloaded: {c}");
     }
-    // Listed, not loaded; a few names are enough to see what they are.
-    for u in report.unrecognised.iter().take(5) {
-        println!("not a raw file of any table: {u}");
-    }
-    if report.unrecognised.len() > 5 {
-        println!("… and {} more files that belong to no table", report.unrecognised.len() - 5);
+    // Not loaded: said once, with a few names to see what they are.
+    if let Some(first) = report.unrecognised.first() {
+        let more = report.unrecognised.len() - 1;
+        println!(
+            "{} file(s) under {} belong to no table and were not loaded: {first}{}",
+            report.unrecognised.len(),
+            cfg.raw.display(),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        );
     }
     println!(
         "{} files {}, {} already loaded, {} changed, {} recovered from an interrupted run, {:.2} s{}",
@@ -315,8 +339,8 @@ fn run_bronze(args: BronzeArgs) -> Result<(), String> {
 }
 
 /// Prints the scorecard; with `require_perfect`, fails (empty error: exit 1) below 100 %.
-fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_perfect: bool) -> Result<(), String> {
-    let scores = medallion_silver_gold::scorecard::scorecard(warehouse, raw).map_err(|e| e.to_string())?;
+fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_perfect: bool) -> Result<()> {
+    let scores = medallion_quality::scorecard::scorecard(warehouse, raw).context("scoring the warehouse against the ground truth")?;
     println!(
         "{:<14} {:<28} {:>7} {:>9} {:>9} {:>7} {:>7} {:>8} {:>9}",
         "table", "anomaly kind", "in log", "rejected", "flagged", "missed", "false", "recall", "precision"
@@ -337,7 +361,7 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
     }
     let imperfect = scores.iter().filter(|s| s.missed > 0 || s.false_alarms > 0).count();
     println!("{} kinds (anomalies and deliberate changes) scored, {imperfect} below 100 % recall or precision", scores.len());
-    if require_perfect && imperfect > 0 { Err(String::new()) } else { Ok(()) }
+    if require_perfect && imperfect > 0 { Err(CheckFailed.into()) } else { Ok(()) }
 }
 
 /// What part of the project a transform builds, and how.
@@ -347,18 +371,13 @@ struct Selection {
     store_failures: bool,
 }
 
-fn run_transform(
-    engine: &str,
-    project: &std::path::Path,
-    warehouse: &std::path::Path,
-    how: Selection,
-    target: PathBuf,
-) -> Result<(), String> {
+fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path::Path, how: Selection, target: PathBuf) -> Result<()> {
     let Selection { select, full_refresh, store_failures } = how;
     let started = std::time::Instant::now();
     match engine {
         "embedded" => {
-            let proj = medallion_silver_gold::project::Project::load(project).map_err(|e| e.to_string())?;
+            let proj = medallion_silver_gold::project::Project::load(project)
+                .with_context(|| format!("loading the dbt project {}", project.display()))?;
             let opts = medallion_silver_gold::runner::RunOptions {
                 warehouse: warehouse.to_path_buf(),
                 select,
@@ -367,7 +386,7 @@ fn run_transform(
                 verbose: true,
                 store_failures,
             };
-            let results = medallion_silver_gold::runner::build(&proj, &opts).map_err(|e| e.to_string())?;
+            let results = medallion_silver_gold::runner::build(&proj, &opts).context("building Silver and Gold")?;
             let count = |name: &str| results.iter().filter(|r| r.status.dbt_name() == name).count();
             println!(
                 "Done in {:.1} s. PASS={} WARN={} ERROR={} SKIP={} TOTAL={}",
@@ -378,66 +397,59 @@ fn run_transform(
                 count("skipped"),
                 results.len()
             );
-            if count("error") + count("fail") + count("skipped") > 0 { Err(String::new()) } else { Ok(()) }
+            if count("error") + count("fail") + count("skipped") > 0 { Err(CheckFailed.into()) } else { Ok(()) }
         }
         "dbt" => {
-            let dbt = std::env::var_os("MEDALLION_DBT")
-                .map(PathBuf::from)
-                .or_else(|| Some(PathBuf::from(".venv/bin/dbt")).filter(|p| p.exists()))
-                .unwrap_or_else(|| PathBuf::from("dbt"));
-            let mut cmd = std::process::Command::new(&dbt);
-            cmd.arg("build").arg("--project-dir").arg(project).arg("--profiles-dir").arg(project);
+            let dbt = medallion_silver_gold::dbt::Dbt::new(medallion_silver_gold::dbt::Dbt::locate(), project, warehouse, &target);
+            let mut args = vec!["build".to_string()];
             if !select.is_empty() {
-                cmd.arg("--select").args(&select);
+                args.push("--select".into());
+                args.extend(select);
             }
             if full_refresh {
-                cmd.arg("--full-refresh");
+                args.push("--full-refresh".into());
             }
             if store_failures {
-                cmd.arg("--store-failures");
+                args.push("--store-failures".into());
             }
-            let abs = std::path::absolute(warehouse).map_err(|e| e.to_string())?;
-            cmd.env("MEDALLION_WAREHOUSE", abs).env("DBT_TARGET_PATH", &target).env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false");
-            let status =
-                cmd.status().map_err(|e| format!("cannot run {}: {e} (set MEDALLION_DBT or run `cargo xtask dbt`)", dbt.display()))?;
-            if status.success() { Ok(()) } else { Err(String::new()) }
+            if dbt.run(&args)? { Ok(()) } else { Err(CheckFailed.into()) }
         }
-        other => Err(format!("--engine {other}: expected embedded or dbt")),
+        other => bail!("--engine {other}: expected embedded or dbt"),
     }
 }
 
 /// Prints the nodes whose status differs; fails (exit 1) if any does.
-fn run_compare_runs(a: &std::path::Path, b: &std::path::Path) -> Result<(), String> {
-    let diffs = medallion_silver_gold::compare::compare_run_results(a, b).map_err(|e| e.to_string())?;
+fn run_compare_runs(a: &std::path::Path, b: &std::path::Path) -> Result<()> {
+    let diffs = medallion_quality::compare::compare_run_results(a, b)?;
     for d in &diffs {
         println!("{d}");
     }
     println!("run results compared, {} node(s) differ", diffs.len());
-    if diffs.is_empty() { Ok(()) } else { Err(String::new()) }
+    if diffs.is_empty() { Ok(()) } else { Err(CheckFailed.into()) }
 }
 
-fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<(), String> {
-    let done = medallion_silver_gold::export::export(warehouse, lake, &["silver", "gold"]).map_err(|e| e.to_string())?;
+fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()> {
+    let done = medallion_silver_gold::export::export(warehouse, lake, &["silver", "gold"]).context("exporting Silver and Gold")?;
     let rows: u64 = done.iter().map(|e| e.rows).sum();
     println!("exported {} tables ({rows} rows) to {}/silver and {}/gold", done.len(), lake.display(), lake.display());
     Ok(())
 }
 
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
-fn run_gdpr(warehouse: &std::path::Path) -> Result<(), String> {
-    let leaks = medallion_silver_gold::gdpr::scan(warehouse).map_err(|e| e.to_string())?;
+fn run_gdpr(warehouse: &std::path::Path) -> Result<()> {
+    let leaks = medallion_quality::gdpr::scan(warehouse).context("scanning Gold for personal data")?;
     for l in &leaks {
         println!("{}.{}: {} {} value(s) of customers without consent", l.relation, l.column, l.rows, l.kind);
     }
     println!("GDPR scan of gold: {} leak(s)", leaks.len());
-    if leaks.is_empty() { Ok(()) } else { Err(String::new()) }
+    if leaks.is_empty() { Ok(()) } else { Err(CheckFailed.into()) }
 }
 
 /// Prints the differing tables; fails (exit 1) if any differs.
-fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ignore: &[String]) -> Result<(), String> {
+fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ignore: &[String]) -> Result<()> {
     let schemas: Vec<&str> = schemas.iter().map(String::as_str).collect();
     let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
-    let diffs = medallion_silver_gold::compare::compare(a, b, &schemas, &ignore).map_err(|e| e.to_string())?;
+    let diffs = medallion_quality::compare::compare(a, b, &schemas, &ignore)?;
     let differing: Vec<_> = diffs.iter().filter(|d| !d.is_equal()).collect();
     for d in &differing {
         let rows = |r: Option<u64>| r.map_or("missing".to_string(), |n| n.to_string());
@@ -453,27 +465,27 @@ fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ign
         );
     }
     println!("{} tables compared, {} differ", diffs.len(), differing.len());
-    if differing.is_empty() { Ok(()) } else { Err(String::new()) }
+    if differing.is_empty() { Ok(()) } else { Err(CheckFailed.into()) }
 }
 
-fn run_sql(db: Option<PathBuf>, query: &str, timing: bool) -> Result<(), String> {
+fn run_sql(db: Option<PathBuf>, query: &str, timing: bool) -> Result<()> {
     let conn = match &db {
         Some(path) => duckdb::Connection::open(path),
         None => duckdb::Connection::open_in_memory(),
     }
-    .map_err(|e| e.to_string())?;
+    .with_context(|| format!("opening {}", db.as_deref().map_or("an in-memory database".into(), |p| p.display().to_string())))?;
     // Timestamps are UTC instants; print and truncate them as dbt (profile TimeZone UTC) does.
-    conn.execute_batch("set TimeZone = 'UTC'").map_err(|e| e.to_string())?;
+    conn.execute_batch("set TimeZone = 'UTC'")?;
     let started = std::time::Instant::now();
-    let mut stmt = conn.prepare(query).map_err(|e| e.to_string())?;
-    let batches: Vec<duckdb::arrow::record_batch::RecordBatch> = stmt.query_arrow([]).map_err(|e| e.to_string())?.collect();
+    let mut stmt = conn.prepare(query).context("preparing the query")?;
+    let batches: Vec<duckdb::arrow::record_batch::RecordBatch> = stmt.query_arrow([]).context("running the query")?.collect();
     if timing {
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         println!("{rows} rows in {:.3} s", started.elapsed().as_secs_f64());
         return Ok(());
     }
     if !batches.is_empty() {
-        println!("{}", duckdb::arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| e.to_string())?);
+        println!("{}", duckdb::arrow::util::pretty::pretty_format_batches(&batches)?);
     }
     Ok(())
 }
@@ -489,6 +501,18 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
+        Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
+            let target = target_path.unwrap_or_else(|| project.join("target"));
+            let mut launcher = medallion_silver_gold::dbt::Dbt::new(
+                dbt.unwrap_or_else(medallion_silver_gold::dbt::Dbt::locate),
+                &project,
+                &warehouse,
+                &target,
+            );
+            launcher.profiles = profiles_dir.unwrap_or(project);
+            launcher.log_path = log_path;
+            launcher.run(&args).map_err(anyhow::Error::from).and_then(|ok| if ok { Ok(()) } else { Err(CheckFailed.into()) })
+        }
         Command::Transform { engine, project, warehouse, select, full_refresh, target_path, store_failures } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
             run_transform(&engine, &project, &warehouse, Selection { select, full_refresh, store_failures }, target)
@@ -496,10 +520,32 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is_empty() => ExitCode::from(1),
+        // A check that ran and found problems has printed them: status 1, nothing more to say.
+        Err(e) if e.is::<CheckFailed>() => ExitCode::from(1),
         Err(e) => {
             eprintln!("medallion: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// A check (scorecard, comparison, scan, a build with failures) found problems and printed them.
+#[derive(Debug)]
+struct CheckFailed;
+
+impl std::fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the check failed")
+    }
+}
+
+impl std::error::Error for CheckFailed {}
+
+/// `--tables a,b` as tables.
+fn parse_tables(names: &[String]) -> Result<Vec<Table>> {
+    // One line: the message names the bad table and the known ones.
+    names.iter().map(|t| t.parse::<Table>().map_err(|e| anyhow::anyhow!("--tables: {e}"))).collect()
 }

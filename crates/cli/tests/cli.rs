@@ -1,5 +1,5 @@
-//! The command line's contract: bad arguments give one clear error line and a non-zero exit;
-//! a good run prints the summary.
+//! The command line's contract: bad arguments give one clear error line and exit status 2; an
+//! error with causes gives one line per cause; a good run prints the summary.
 
 use std::process::{Command, Output};
 
@@ -18,6 +18,18 @@ fn assert_one_line_error(out: &Output, needle: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// Asserts a failed run whose stderr is `medallion: error: …` followed by one `  caused by: …`
+/// line per cause, one of them containing `needle`.
+fn assert_error_chain(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines[0].starts_with("medallion: error: "), "{err}");
+    assert!(lines[1..].iter().all(|l| l.starts_with("  caused by: ")), "{err}");
+    assert!(lines.iter().any(|l| l.contains(needle)), "no line mentions `{needle}`: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn bad_arguments_give_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +44,7 @@ fn bad_arguments_give_one_clear_line() {
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let below = file.join("raw");
-    assert_one_line_error(&medallion(&["gen", "--scale", "0.001", "--out", below.to_str().unwrap()]), "a-file");
+    assert_error_chain(&medallion(&["gen", "--scale", "0.001", "--out", below.to_str().unwrap()]), "a-file");
 }
 
 #[test]

@@ -69,6 +69,68 @@ impl Default for FileOptions {
     }
 }
 
+impl FileOptions {
+    /// The Parquet writer properties these options stand for: the one Parquet setup of the
+    /// project (generator, Bronze data files, rejects).
+    pub fn writer_properties(&self) -> Result<WriterProperties, DeltaIoError> {
+        let level = ZstdLevel::try_new(self.zstd_level).map_err(|source| DeltaIoError::Parquet { file: String::new(), source })?;
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(self.max_row_group_rows))
+            .set_created_by(self.created_by.clone());
+        for col in &self.no_dictionary {
+            props = props.set_column_dictionary_enabled(col.as_str().into(), false);
+        }
+        for col in &self.uncompressed {
+            props = props.set_column_compression(col.as_str().into(), Compression::UNCOMPRESSED);
+        }
+        Ok(props.build())
+    }
+}
+
+/// One Parquet file written as it streams by (a row group in memory at most), as `<name>.tmp`
+/// renamed into place when closed: a crash never leaves a torn file under its final name.
+pub struct ParquetFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: u64,
+}
+
+impl ParquetFile {
+    /// Starts `path` (its folder is created) with `schema`, encoded as `options` say.
+    pub fn create(path: &Path, schema: SchemaRef, options: &FileOptions) -> Result<Self, DeltaIoError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let writer = ArrowWriter::try_new(file, schema, Some(options.writer_properties()?))
+            .map_err(|source| DeltaIoError::Parquet { file: path.display().to_string(), source })?;
+        Ok(ParquetFile { path: path.to_path_buf(), tmp, writer, rows: 0 })
+    }
+
+    /// Appends a batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), DeltaIoError> {
+        self.rows += batch.num_rows() as u64;
+        self.writer.write(batch).map_err(|source| DeltaIoError::Parquet { file: self.path.display().to_string(), source })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Finishes the file and renames it into place; returns its size in bytes.
+    pub fn close(self) -> Result<u64, DeltaIoError> {
+        self.writer.close().map_err(|source| DeltaIoError::Parquet { file: self.path.display().to_string(), source })?;
+        fs::rename(&self.tmp, &self.path).map_err(io(&self.path))?;
+        Ok(fs::metadata(&self.path).map_err(io(&self.path))?.len())
+    }
+}
+
 /// One finished data file, relative to the table root.
 #[derive(Debug, Clone)]
 pub struct DataFile {
@@ -143,18 +205,7 @@ impl DataFileWriter {
         partition_values: Vec<(String, String)>,
         options: FileOptions,
     ) -> Result<Self, DeltaIoError> {
-        let level = ZstdLevel::try_new(options.zstd_level).map_err(|e| DeltaIoError::Invalid(e.to_string()))?;
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(level))
-            .set_max_row_group_row_count(Some(options.max_row_group_rows))
-            .set_created_by(options.created_by.clone());
-        for col in &options.no_dictionary {
-            props = props.set_column_dictionary_enabled(col.as_str().into(), false);
-        }
-        for col in &options.uncompressed {
-            props = props.set_column_compression(col.as_str().into(), Compression::UNCOMPRESSED);
-        }
-        let props = props.build();
+        let props = options.writer_properties()?;
         let prefix = if dir.is_empty() { stem.to_string() } else { format!("{dir}/{stem}") };
         Ok(DataFileWriter { root: root.to_path_buf(), prefix, schema, partition_values, props, options, open: None, done: Vec::new() })
     }

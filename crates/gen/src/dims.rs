@@ -15,9 +15,9 @@ use crate::text::{
     Day, MICROS_PER_DAY, MICROS_PER_SECOND, date_string, days_from_civil, push_csv_str, push_date, push_decimal, push_fixed, push_int,
     push_ts,
 };
-use crate::truth::{CHANGE_ADDRESS, CHANGE_PRICE};
 use crate::world::{ADJECTIVES, BRANDS, CATEGORIES, COUNTRIES};
 use crate::{Ctx, GenError, UnitOutput};
+use medallion_schema::truth::{CHANGE_ADDRESS, CHANGE_PRICE};
 
 /// The anomaly picker of a table's rows; dimension rows are picked by id.
 pub fn picker(model: &Model, table: Table, chunk: u64) -> (AnomalyPicker, Vec<AnomalyKind>) {
@@ -277,9 +277,13 @@ pub fn write_customer_changes(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(),
 }
 
 fn increment_path(table: Table, start: Day, end: Day) -> Result<String, GenError> {
-    let pattern = table.raw().increment_path.as_deref().ok_or_else(|| GenError::Invalid(format!("{table} has no increment_path")))?;
+    let pattern = table
+        .raw()
+        .increment_path
+        .as_deref()
+        .ok_or_else(|| medallion_schema::SchemaError::Table { table: table.to_string(), message: "no increment_path".into() })?;
     let (from, to) = (date_string(start), date_string(end - 1));
-    render_path(pattern, &PathVars { from: Some(&from), to: Some(&to), ..Default::default() }).map_err(GenError::Invalid)
+    Ok(render_path(pattern, &PathVars { from: Some(&from), to: Some(&to), ..Default::default() })?)
 }
 
 // ---- products -----------------------------------------------------------------------------------

@@ -157,8 +157,7 @@ pub fn write_events(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
 fn write_event_day(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), GenError> {
     let model: &Model = ctx.model;
     let date = date_string(day);
-    let rel = render_path(&Table::Events.raw().path, &PathVars { date: Some(&date), part: Some(0), ..Default::default() })
-        .map_err(GenError::Invalid)?;
+    let rel = render_path(&Table::Events.raw().path, &PathVars { date: Some(&date), part: Some(0), ..Default::default() })?;
     let mut sink = TextSink::create(&ctx.cfg.out, rel)?;
     let p = picker(model, Table::Events, day as u64);
     let mut r = rng::rng(model.seed, Stream::EventDay, day as u64, 1);

@@ -14,11 +14,11 @@ pub fn write_exchange_rates(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), G
     let rel = if cfg.increment {
         let (a, b) = (date_string(cfg.start), date_string(cfg.end() - 1));
         let pattern = raw.increment_path.as_deref().unwrap_or(&raw.path);
-        render_path(pattern, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() }).map_err(GenError::Invalid)?
+        render_path(pattern, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })?
     } else {
         raw.path.clone()
     };
-    let fail = |e: rust_xlsxwriter::XlsxError| GenError::Format { file: rel.clone(), message: e.to_string() };
+    let fail = |source: rust_xlsxwriter::XlsxError| GenError::Xlsx { file: rel.clone(), source };
     let mut wb = Workbook::new();
     // A fixed creation time keeps the workbook byte-identical between runs.
     let created = ExcelDateTime::from_ymd(2000, 1, 1).map_err(fail)?;

@@ -16,8 +16,10 @@ pub mod rng;
 pub mod sensors;
 mod sink;
 pub mod text;
-pub mod truth;
 pub mod world;
+
+/// The ground-truth log format (defined beside the anomaly catalogue in `medallion-schema`).
+pub use medallion_schema::truth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,17 +31,68 @@ use rayon::prelude::*;
 pub use model::Model;
 use text::{Day, civil_from_days, date_string, days_from_civil};
 
+/// Why a generator run failed. Each variant keeps its cause as `source()`.
 #[derive(Debug, thiserror::Error)]
 pub enum GenError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    /// A file or folder could not be created, written or renamed.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The configuration asks for something the generator cannot do (scale, dates, parts).
     #[error("invalid configuration: {0}")]
-    Invalid(String),
-    #[error("{file}: {message}")]
-    Format { file: String, message: String },
+    Config(String),
+    /// A path pattern of the catalogue could not be rendered.
+    #[error(transparent)]
+    Schema(#[from] medallion_schema::SchemaError),
+    /// The ground-truth log could not be written.
+    #[error("ground-truth log")]
+    Truth(#[from] medallion_schema::truth::TruthError),
+    /// Arrow refused a batch (a column that does not fit the table's schema).
+    #[error("{table}: building an Arrow batch")]
+    Arrow {
+        /// The table whose batch it was.
+        table: Table,
+        /// What Arrow said.
+        source: arrow::error::ArrowError,
+    },
+    /// A Parquet file could not be written.
+    #[error("{file}: writing Parquet")]
+    Parquet {
+        /// The file, relative to the output folder.
+        file: String,
+        /// What the Parquet writer said.
+        source: parquet::errors::ParquetError,
+    },
+    /// An XLSX workbook could not be written.
+    #[error("{file}: writing XLSX")]
+    Xlsx {
+        /// The file, relative to the output folder.
+        file: String,
+        /// What the XLSX writer said.
+        source: rust_xlsxwriter::XlsxError,
+    },
+    /// The returns Delta table could not be written or committed.
+    #[error("returns Delta table")]
+    Delta(#[from] medallion_delta::DeltaIoError),
+    /// The worker pool could not be started.
+    #[error("cannot start {threads} worker threads")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// What rayon said.
+        source: rayon::ThreadPoolBuildError,
+    },
 }
 
+/// The generator's result type.
+pub type Result<T, E = GenError> = std::result::Result<T, E>;
+
 impl GenError {
+    /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         GenError::Io { path: path.to_path_buf(), source }
     }
@@ -90,7 +143,7 @@ impl GenConfig {
     }
 
     pub fn validate(&self) -> Result<(), GenError> {
-        let bad = |m: String| Err(GenError::Invalid(m));
+        let bad = |m: String| Err(GenError::Config(m));
         if !(self.scale.is_finite() && self.scale > 0.0 && self.scale <= 100.0) {
             return bad(format!("--scale must be a number in (0, 100], got {}", self.scale));
         }
@@ -278,17 +331,7 @@ impl UnitOutput {
     }
 }
 
-/// Receives progress as units finish files; called from worker threads.
-pub trait Progress: Sync {
-    fn rows(&self, table: Table, rows: u64);
-}
-
-/// Ignores progress.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn rows(&self, _: Table, _: u64) {}
-}
+pub use medallion_schema::{NoProgress, Progress};
 
 /// The run's summary.
 #[derive(Debug, Default)]
@@ -348,7 +391,7 @@ pub fn generate(cfg: &GenConfig, progress: &dyn Progress) -> Result<Summary, Gen
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
-        .map_err(|e| GenError::Invalid(format!("cannot start {} threads: {e}", cfg.threads)))?;
+        .map_err(|source| GenError::Threads { threads: cfg.threads, source })?;
     let outputs: Vec<UnitCounts> = pool.install(|| units.par_iter().map(|(_, u)| run_unit(&ctx, u)).collect::<Result<_, _>>())?;
     let mut summary = Summary { units: units.len(), ..Default::default() };
     for o in outputs {

@@ -4,20 +4,16 @@
 //! written by looping over it, the returns table regenerates the orders it needs, and the
 //! duplicate-order anomaly re-creates a neighbouring day's order without generating that day.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Decimal128Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
 use medallion_schema::{AnomalyKind, PathVars, Table, render_path};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use rand::RngExt;
 
 use crate::dims::picker;
 use crate::model::{Model, UNKNOWN_CUSTOMER_BASE, UNKNOWN_PRODUCT_BASE, UNKNOWN_STORE_BASE, currency_index};
 use crate::rng::{self, AnomalyPicker, Stream};
-use crate::sink::{TextSink, ensure_parent};
+use crate::sink::TextSink;
 use crate::text::{
     Day, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, date_string, push_csv_str, push_date, push_decimal, push_int, push_ts,
 };
@@ -365,7 +361,7 @@ fn push_line(b: &mut Vec<u8>, l: &OrderLine) {
 
 fn day_path(table: Table, day: Day, part: u32) -> Result<String, GenError> {
     let date = date_string(day);
-    render_path(&table.raw().path, &PathVars { date: Some(&date), part: Some(part), ..Default::default() }).map_err(GenError::Invalid)
+    Ok(render_path(&table.raw().path, &PathVars { date: Some(&date), part: Some(part), ..Default::default() })?)
 }
 
 /// Accumulates a file's shipments as Arrow columns.
@@ -413,50 +409,7 @@ impl ShipmentColumns {
             Arc::new(self.delivered_at.finish()),
             Arc::new(self.cost.finish()),
         ];
-        RecordBatch::try_new(Self::schema(), cols).map_err(|e| GenError::Invalid(format!("shipments batch: {e}")))
-    }
-}
-
-/// A Parquet file written as it streams by (one row group of up to 128k rows in memory), as
-/// `.tmp` and renamed when closed.
-struct ParquetSink {
-    rel: String,
-    path: std::path::PathBuf,
-    tmp: std::path::PathBuf,
-    writer: ArrowWriter<std::fs::File>,
-}
-
-impl ParquetSink {
-    fn create(root: &Path, rel: &str, schema: arrow::datatypes::SchemaRef) -> Result<Self, GenError> {
-        let path = root.join(rel);
-        ensure_parent(&path)?;
-        let tmp = path.with_extension("parquet.tmp");
-        let file = std::fs::File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
-            .set_max_row_group_row_count(Some(128 * 1024))
-            .set_created_by("medallion-gen".to_string())
-            // Unique ids gain nothing from a dictionary and its hash table costs memory.
-            .set_column_dictionary_enabled("shipment_id".into(), false)
-            .set_column_dictionary_enabled("order_id".into(), false)
-            .build();
-        let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| Self::fail(rel, e))?;
-        Ok(ParquetSink { rel: rel.to_string(), path, tmp, writer })
-    }
-
-    fn fail(rel: &str, e: parquet::errors::ParquetError) -> GenError {
-        GenError::Format { file: rel.to_string(), message: e.to_string() }
-    }
-
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), GenError> {
-        self.writer.write(batch).map_err(|e| Self::fail(&self.rel, e))
-    }
-
-    /// Finishes the file; returns its size in bytes.
-    fn close(self) -> Result<u64, GenError> {
-        self.writer.close().map_err(|e| Self::fail(&self.rel, e))?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| GenError::io(&self.path, e))?;
-        Ok(std::fs::metadata(&self.path).map_err(|e| GenError::io(&self.path, e))?.len())
+        RecordBatch::try_new(Self::schema(), cols).map_err(|source| GenError::Arrow { table: Table::Shipments, source })
     }
 }
 
@@ -465,7 +418,7 @@ impl ParquetSink {
 struct ShipmentFile {
     rel: String,
     columns: ShipmentColumns,
-    sink: ParquetSink,
+    sink: medallion_delta::ParquetFile,
     rows: u64,
 }
 
@@ -524,9 +477,16 @@ pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> 
     let (cfg, model) = (ctx.cfg, ctx.model);
     let (first, last) = (cfg.start, cfg.end() - 1);
     let (a, b) = (date_string(from), date_string(to - 1));
-    let rel = render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })
-        .map_err(GenError::Invalid)?;
-    let sink = ParquetSink::create(&cfg.out, &rel, ShipmentColumns::schema())?;
+    let rel = render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })?;
+    let options = medallion_delta::FileOptions {
+        zstd_level: 3,
+        max_row_group_rows: 128 * 1024,
+        created_by: "medallion-gen".into(),
+        // Unique ids gain nothing from a dictionary and its hash table costs memory.
+        no_dictionary: vec!["shipment_id".into(), "order_id".into()],
+        ..Default::default()
+    };
+    let sink = medallion_delta::ParquetFile::create(&cfg.out.join(&rel), ShipmentColumns::schema(), &options)?;
     let mut ships = ShipmentFile { rel, columns: ShipmentColumns::new(), sink, rows: 0 };
     let mut order = Order::default();
     for day in from..to {

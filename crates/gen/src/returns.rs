@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuil
 use arrow::datatypes::Schema;
 use deltalake::kernel::Action;
 use deltalake::protocol::DeltaOperation;
-use medallion_delta::{Commit, DataFile, DataFileWriter, DeltaIoError, FileOptions};
+use medallion_delta::{Commit, DataFile, DataFileWriter, FileOptions};
 use medallion_schema::{Table, returns_evolved_schema};
 use rayon::prelude::*;
 
@@ -17,8 +17,8 @@ use crate::model::Model;
 use crate::orders::{Order, OrderGen, Return};
 use crate::rng::{Stream, hash, unit};
 use crate::text::{Day, MICROS_PER_DAY};
-use crate::truth::{CHANGE_RETURN_DELETED, CHANGE_RETURN_UPDATED};
 use crate::{Ctx, GenError, UnitOutput};
+use medallion_schema::truth::{CHANGE_RETURN_DELETED, CHANGE_RETURN_UPDATED};
 
 /// Share of returns corrected in v2 and cancelled (deleted) in v3.
 const UPDATE_SHARE: f64 = 0.03;
@@ -88,15 +88,7 @@ fn returns_batch_with(
     } else {
         bare(&Table::Returns.schema())
     };
-    RecordBatch::try_new(schema, cols).map_err(|e| GenError::Invalid(format!("returns batch: {e}")))
-}
-
-fn delta_err(e: DeltaIoError) -> GenError {
-    GenError::Format { file: "returns".into(), message: e.to_string() }
-}
-
-pub fn table_url(path: &std::path::Path) -> Result<url::Url, GenError> {
-    medallion_delta::table_url(path).map_err(delta_err)
+    RecordBatch::try_new(schema, cols).map_err(|source| GenError::Arrow { table: Table::Returns, source })
 }
 
 /// Bumped whenever the way the history is written changes, so a rerun rewrites an old table.
@@ -169,7 +161,6 @@ impl Segment {
             let writer = |stage: &str, evolved: bool| {
                 let schema = if evolved { bare(&returns_evolved_schema()) } else { bare(&Table::Returns.schema()) };
                 DataFileWriter::new(&self.root, "", &format!("{stage}-{}-{n:03}", self.name), schema, Vec::new(), file_options())
-                    .map_err(delta_err)
             };
             self.open = Some(FileGroup {
                 base: writer("base", self.evolved)?,
@@ -182,7 +173,7 @@ impl Segment {
         let g = self.open.as_mut().expect("opened above");
         let evolved = self.evolved;
         let base: Vec<Return> = self.pending.iter().map(|(r, _)| *r).collect();
-        g.base.write(&returns_batch_with(&base, evolved, |r| evolved.then_some(r.reason_code))?).map_err(delta_err)?;
+        g.base.write(&returns_batch_with(&base, evolved, |r| evolved.then_some(r.reason_code))?)?;
         // v2 corrects some rows; rows from before the evolution keep a null code unless corrected.
         let corrected = |r: &Return| Return { qty: 1, reason: "damaged", reason_code: "DMG", ..*r };
         let merged: Vec<(Return, bool)> =
@@ -193,12 +184,12 @@ impl Segment {
             |rows: &[(Return, bool)]| -> Vec<Option<&'static str>> { rows.iter().map(|(r, has)| has.then_some(r.reason_code)).collect() };
         let rows: Vec<Return> = merged.iter().map(|(r, _)| *r).collect();
         let codes = code_of(&merged);
-        g.merged.write(&returns_batch_indexed(&rows, &codes)?).map_err(delta_err)?;
+        g.merged.write(&returns_batch_indexed(&rows, &codes)?)?;
         let kept: Vec<usize> = (0..rows.len()).filter(|i| self.pending[*i].1 != Change::Delete).collect();
         let kept_rows: Vec<Return> = kept.iter().map(|i| rows[*i]).collect();
         let kept_codes: Vec<Option<&'static str>> = kept.iter().map(|i| codes[*i]).collect();
         if !kept_rows.is_empty() {
-            g.deleted.write(&returns_batch_indexed(&kept_rows, &kept_codes)?).map_err(delta_err)?;
+            g.deleted.write(&returns_batch_indexed(&kept_rows, &kept_codes)?)?;
         }
         self.pending.clear();
         if g.base.rows() >= ROWS_PER_FILE {
@@ -210,8 +201,9 @@ impl Segment {
     fn close_group(&mut self) -> Result<(), GenError> {
         self.flush()?;
         let Some(g) = self.open.take() else { return Ok(()) };
-        let one = |w: DataFileWriter| -> Result<Option<DataFile>, GenError> { Ok(w.finish().map_err(delta_err)?.into_iter().next()) };
-        let base = one(g.base)?.ok_or_else(|| GenError::Invalid("an empty returns file group".into()))?;
+        let one = |w: DataFileWriter| -> Result<Option<DataFile>, GenError> { Ok(w.finish()?.into_iter().next()) };
+        // A group is opened by its first rows, so its base file always exists.
+        let Some(base) = one(g.base)? else { return Ok(()) };
         let (merged, deleted) = (one(g.merged)?, one(g.deleted)?);
         // Unchanged rewrites are not part of the history.
         let keep = |f: Option<DataFile>, changed: bool| -> Result<Option<DataFile>, GenError> {
@@ -355,20 +347,20 @@ fn install(staging: &std::path::Path, dir: &std::path::Path) -> Result<(), GenEr
 /// Commits the staged files as the table's versions: v0 base, v1 evolution, v2 MERGE, v3
 /// DELETE — or, for an increment, one append.
 async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, new: &Segment) -> Result<(), GenError> {
-    let url = table_url(dir)?;
+    let url = medallion_delta::table_url(dir)?;
     let base_schema = bare(&Table::Returns.schema());
     let evolved = bare(&returns_evolved_schema());
     let files = |s: &Segment| s.done.iter().map(|g| g.base.clone()).collect::<Vec<_>>();
     if increment {
-        let table = medallion_delta::open(url).await.map_err(delta_err)?;
-        medallion_delta::commit(&table, &evolved, None, Commit::append(&files(new), None)).await.map_err(delta_err)?;
+        let table = medallion_delta::open(url).await?;
+        medallion_delta::commit(&table, &evolved, None, Commit::append(&files(new), None)).await?;
         return Ok(());
     }
-    let table = medallion_delta::open(url).await.map_err(delta_err)?;
-    let table = medallion_delta::commit(&table, &base_schema, None, Commit::append(&files(old), None)).await.map_err(delta_err)?;
+    let table = medallion_delta::open(url).await?;
+    let table = medallion_delta::commit(&table, &base_schema, None, Commit::append(&files(old), None)).await?;
     let mut v1 = Commit::append(&files(new), None);
-    v1.actions.insert(0, medallion_delta::schema_change(&table, &evolved, None).map_err(delta_err)?);
-    let table = medallion_delta::commit(&table, &evolved, None, v1).await.map_err(delta_err)?;
+    v1.actions.insert(0, medallion_delta::schema_change(&table, &evolved, None)?);
+    let table = medallion_delta::commit(&table, &evolved, None, v1).await?;
 
     let ms = medallion_delta::now_ms();
     let groups = || old.done.iter().chain(&new.done);
@@ -390,9 +382,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
     if v2.is_empty() {
         return Ok(());
     }
-    let table = medallion_delta::commit(&table, &evolved, None, Commit { actions: v2, operation: merge, app_txn: None })
-        .await
-        .map_err(delta_err)?;
+    let table = medallion_delta::commit(&table, &evolved, None, Commit { actions: v2, operation: merge, app_txn: None }).await?;
     let mut v3 = Vec::new();
     for g in groups() {
         if g.has_deletes {
@@ -405,7 +395,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
         return Ok(());
     }
     let delete = DeltaOperation::Delete { predicate: Some("return_id IN (cancelled returns)".into()) };
-    medallion_delta::commit(&table, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await.map_err(delta_err)?;
+    medallion_delta::commit(&table, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await?;
     Ok(())
 }
 

@@ -49,8 +49,7 @@ pub fn write_sensors(ctx: &Ctx<'_>, store_id: i64, shelves: u32, from: Day, to: 
     for (a, b) in month_segments(from, to) {
         let month = month_string(a);
         let rel =
-            render_path(&Table::Sensors.raw().path, &PathVars { store_id: Some(store_id), month: Some(&month), ..Default::default() })
-                .map_err(GenError::Invalid)?;
+            render_path(&Table::Sensors.raw().path, &PathVars { store_id: Some(store_id), month: Some(&month), ..Default::default() })?;
         let mut sink = TextSink::csv(&ctx.cfg.out, rel, Table::Sensors)?;
         let p = picker(model, Table::Sensors, (store_id as u64) << 20 ^ a as u64);
         let mut row = 0u64;

@@ -2,54 +2,12 @@
 //! and offset timestamps are written straight into a byte buffer, never through floats or
 //! `format!`.
 
-/// Days since 1970-01-01 (Arrow `date32`).
-pub type Day = i32;
+pub use medallion_schema::calendar::{Day, civil_from_days, days_from_civil, parse_date, weekday};
 
+/// Microseconds in a second.
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
+/// Microseconds in a day.
 pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
-
-/// (year, month, day) → days since the Unix epoch (proleptic Gregorian).
-pub const fn days_from_civil(y: i32, m: u32, d: u32) -> Day {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = (y - era * 400) as u32;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe as i32 - 719_468
-}
-
-/// Days since the Unix epoch → (year, month, day).
-pub const fn civil_from_days(z: Day) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = (z - era * 146_097) as u32;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe as i32 + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// Monday = 0 … Sunday = 6.
-pub const fn weekday(day: Day) -> u32 {
-    (day + 3).rem_euclid(7) as u32
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<Day> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let y: i32 = s[0..4].parse().ok()?;
-    let m: u32 = s[5..7].parse().ok()?;
-    let d: u32 = s[8..10].parse().ok()?;
-    let day = days_from_civil(y, m, d);
-    (civil_from_days(day) == (y, m, d)).then_some(day)
-}
 
 #[inline]
 fn push_2(buf: &mut Vec<u8>, v: u32) {

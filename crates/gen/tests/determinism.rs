@@ -27,7 +27,7 @@ fn plain_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// The returns table's rows at every version, rendered sorted.
 fn delta_versions(root: &Path) -> Vec<String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let url = medallion_gen::returns::table_url(&root.join("returns")).unwrap();
+    let url = medallion_delta::table_url(&root.join("returns")).unwrap();
     let latest = rt.block_on(deltalake::open_table(url.clone())).unwrap().version().unwrap();
     (0..=latest)
         .map(|v| {

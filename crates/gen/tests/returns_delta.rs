@@ -8,7 +8,8 @@ use std::path::Path;
 
 use arrow::array::{Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use common::*;
-use medallion_gen::returns::{returns_of_days, table_url};
+use medallion_delta::table_url;
+use medallion_gen::returns::returns_of_days;
 use medallion_gen::truth::{CHANGE_RETURN_DELETED, CHANGE_RETURN_UPDATED, read_truth};
 use medallion_schema::Table;
 

@@ -2,10 +2,13 @@
 //!
 //! Everything here is derived from `schemas/schemas.py` (embedded at compile time): Arrow schemas,
 //! keys, file formats, path patterns and partitioning. The [`anomaly`] module is the catalogue of
-//! anomaly kinds the generator seeds and downstream layers must catch.
+//! anomaly kinds the generator seeds and downstream layers must catch; [`truth`] is the format of the
+//! ground-truth log in which the generator records each one, read back by the checks.
 
 pub mod anomaly;
+pub mod calendar;
 mod pyarrow;
+pub mod truth;
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,10 +31,15 @@ pub enum SchemaError {
         "unknown table `{0}` (known: customers, products, stores, suppliers, orders_header, orders_lines, events, sensors, exchange_rates, shipments, returns)"
     )]
     UnknownTable(String),
+    /// A path pattern that cannot be rendered with the values given.
+    #[error("path pattern `{pattern}`: {message}")]
+    PathPattern { pattern: String, message: String },
 }
 
 /// The eleven raw tables. The list is checked against `RAW_TABLES` in schemas.py by a test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Serialized as its name (`orders_header`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Table {
     Customers,
     Products,
@@ -100,6 +108,20 @@ impl FromStr for Table {
     }
 }
 
+/// Hears how many rows of a table a long run has produced or read (for progress bars); called
+/// from worker threads. The generator reports rows written, Bronze rows read.
+pub trait Progress: Sync {
+    /// `rows` more rows of `table`.
+    fn rows(&self, table: Table, rows: u64);
+}
+
+/// Reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn rows(&self, _: Table, _: u64) {}
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawFormat {
     Csv,
@@ -159,18 +181,19 @@ pub struct PathVars<'a> {
 
 /// Renders a path pattern: `{name}` or `{part:05}` (zero-padded). A placeholder without a value
 /// is an error naming it, so a caller can never write a file with a literal `{date}` in its name.
-pub fn render_path(pattern: &str, vars: &PathVars<'_>) -> Result<String, String> {
+pub fn render_path(pattern: &str, vars: &PathVars<'_>) -> Result<String, SchemaError> {
+    let bad = |message: String| SchemaError::PathPattern { pattern: pattern.to_string(), message };
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut rest = pattern;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed placeholder in {pattern}"))? + open;
+        let close = rest[open..].find('}').ok_or_else(|| bad("unclosed placeholder".into()))? + open;
         let spec = &rest[open + 1..close];
         let (name, width) = match spec.split_once(':') {
-            Some((n, w)) => (n, w.parse::<usize>().map_err(|_| format!("bad width in {{{spec}}}"))?),
+            Some((n, w)) => (n, w.parse::<usize>().map_err(|_| bad(format!("bad width in {{{spec}}}")))?),
             None => (spec, 0),
         };
-        let missing = || format!("no value for {{{name}}} in {pattern}");
+        let missing = || bad(format!("no value for {{{name}}}"));
         let value = match name {
             "date" => vars.date.ok_or_else(missing)?.to_string(),
             "month" => vars.month.ok_or_else(missing)?.to_string(),
@@ -178,7 +201,7 @@ pub fn render_path(pattern: &str, vars: &PathVars<'_>) -> Result<String, String>
             "to" => vars.to.ok_or_else(missing)?.to_string(),
             "part" => vars.part.ok_or_else(missing)?.to_string(),
             "store_id" => vars.store_id.ok_or_else(missing)?.to_string(),
-            other => return Err(format!("unknown placeholder {{{other}}} in {pattern}")),
+            other => return Err(bad(format!("unknown placeholder {{{other}}}"))),
         };
         for _ in value.len()..width {
             out.push('0');
@@ -358,6 +381,6 @@ mod tests {
             .unwrap();
         assert_eq!(p, "orders_header/order_dt=2024-01-02/part-00003.csv");
         let e = render_path(&Table::Sensors.raw().path, &PathVars::default()).unwrap_err();
-        assert!(e.contains("store_id"));
+        assert!(e.to_string().contains("no value for {store_id}"), "{e}");
     }
 }

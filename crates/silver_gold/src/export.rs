@@ -5,22 +5,32 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
-use crate::{DqError, attach};
+use crate::{Result, TransformError};
 
 /// One exported table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exported {
+    /// `silver` or `gold`.
     pub schema: String,
+    /// The table's name.
     pub table: String,
+    /// Rows written.
     pub rows: u64,
+    /// The Parquet file.
     pub path: PathBuf,
 }
 
 /// Writes every table (not view) of `schemas` to `lake/<schema>/<table>.parquet` (temp file,
 /// then rename: readers never see half a file). Files of tables that no longer exist stay.
-pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exported>, DqError> {
+pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exported>> {
+    if !warehouse.exists() {
+        let source = std::io::Error::new(std::io::ErrorKind::NotFound, "no such warehouse file");
+        return Err(TransformError::Io { path: warehouse.to_path_buf(), source });
+    }
+    // Attached read-only to an in-memory session: the export writes nothing to the warehouse.
     let conn = Connection::open_in_memory()?;
-    attach(&conn, warehouse, "w")?;
+    let sql = format!("attach '{}' as w (read_only)", warehouse.display().to_string().replace('\'', "''"));
+    conn.execute_batch(&sql).map_err(|source| TransformError::Warehouse { path: warehouse.to_path_buf(), source })?;
     let mut out = Vec::new();
     for schema in schemas {
         let mut stmt = conn.prepare("select table_name from duckdb_tables() where database_name = 'w' and schema_name = ? order by 1")?;
@@ -29,7 +39,7 @@ pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exp
             continue;
         }
         let dir = lake.join(schema);
-        std::fs::create_dir_all(&dir).map_err(|e| DqError::Missing(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|source| TransformError::Io { path: dir.clone(), source })?;
         for table in tables {
             let path = dir.join(format!("{table}.parquet"));
             let tmp = dir.join(format!("{table}.parquet.tmp"));
@@ -38,7 +48,7 @@ pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exp
                 tmp.display().to_string().replace('\'', "''")
             );
             conn.execute_batch(&sql)?;
-            std::fs::rename(&tmp, &path).map_err(|e| DqError::Missing(format!("{}: {e}", path.display())))?;
+            std::fs::rename(&tmp, &path).map_err(|source| TransformError::Io { path: path.clone(), source })?;
             let rows: i64 = conn.query_row(&format!("select count(*) from w.\"{schema}\".\"{table}\""), [], |r| r.get(0))?;
             out.push(Exported { schema: schema.to_string(), table, rows: rows as u64, path });
         }

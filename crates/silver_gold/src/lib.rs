@@ -1,37 +1,97 @@
 //! Silver and Gold. The SQL lives in the dbt project (`dbt/`); this crate runs it on the embedded
-//! DuckDB without Python ([`runner`], with [`project`] loading and [`render`] rendering it), and
-//! scores and checks what it builds: the data-quality scorecard against the generator's ground truth
-//! ([`scorecard`]), a table-by-table comparison of two warehouses ([`compare`]) and the GDPR
-//! scan of Gold ([`gdpr`]), and exports Silver and Gold to the lake as Parquet ([`export`]).
+//! DuckDB without Python ([`runner`], with [`project`] loading and [`render`] rendering it),
+//! launches real dbt the same way for the parity check ([`dbt`]), and exports Silver and Gold to
+//! the lake as Parquet ([`export`]). Checks over what it builds live in `medallion-quality`.
+#![warn(missing_docs)]
 
-pub mod compare;
+pub mod dbt;
 pub mod export;
-pub mod gdpr;
 pub mod project;
 pub mod render;
 pub mod runner;
-pub mod scorecard;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+/// Why a transform (or an export) could not run. A node that fails is not an error of the run:
+/// it is a [`runner::Status`] in the results.
 #[derive(Debug, thiserror::Error)]
-pub enum DqError {
-    #[error("{}: {source}", path.display())]
-    Warehouse { path: PathBuf, source: duckdb::Error },
-    #[error("{0}")]
+pub enum TransformError {
+    /// A project file is wrong or outside the supported subset: its file and line (0 when the
+    /// whole file is at fault).
+    #[error("{file}:{line}: {message}")]
+    At {
+        /// The file, relative to the project (or as given).
+        file: String,
+        /// 1-based line, 0 for the whole file.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A node refers to a model that is not in the project.
+    #[error("{file}: depends on `{name}`, which is not in the project")]
+    UnknownRef {
+        /// The node's file.
+        file: String,
+        /// The missing model.
+        name: String,
+    },
+    /// The project's references form a cycle.
+    #[error("the project's references form a cycle")]
+    Cycle,
+    /// A file or folder could not be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The warehouse could not be opened.
+    #[error("{}: cannot open the warehouse", path.display())]
+    Warehouse {
+        /// The warehouse file.
+        path: PathBuf,
+        /// What DuckDB said.
+        source: duckdb::Error,
+    },
+    /// A statement failed.
+    #[error(transparent)]
     Sql(#[from] duckdb::Error),
-    #[error("ground truth: {0}")]
-    Truth(#[from] medallion_gen::GenError),
-    #[error("{0}")]
-    Missing(String),
+    /// dbt (the Python program) could not be started.
+    #[error("cannot run {program} (set MEDALLION_DBT, or run `cargo xtask dbt` once to build the venv)")]
+    DbtMissing {
+        /// The program tried.
+        program: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
 }
 
-/// An in-memory DuckDB session with `path` attached read-only as `w` (so nothing is written to
-/// the warehouse, and its views — over absolute Parquet paths — still resolve).
-pub(crate) fn attach(conn: &duckdb::Connection, path: &Path, alias: &str) -> Result<(), DqError> {
-    if !path.exists() {
-        return Err(DqError::Missing(format!("{}: no such warehouse file", path.display())));
+/// The result type of this crate.
+pub type Result<T, E = TransformError> = std::result::Result<T, E>;
+
+impl TransformError {
+    /// An error in a project file at a line (0: the whole file).
+    pub fn at(file: &std::path::Path, line: usize, message: String) -> Self {
+        TransformError::At { file: file.display().to_string(), line, message }
     }
-    let sql = format!("attach '{}' as {alias} (read_only)", path.display().to_string().replace('\'', "''"));
-    conn.execute_batch(&sql).map_err(|source| DqError::Warehouse { path: path.to_path_buf(), source })
+}
+
+impl From<render::RenderError> for TransformError {
+    fn from(e: render::RenderError) -> Self {
+        TransformError::At { file: e.file, line: e.line, message: e.message }
+    }
+}
+
+/// An error and its causes on one line (`outer: inner: …`), for places that keep a message
+/// rather than the error, such as a node's status in `run_results.json`.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }

@@ -6,20 +6,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use serde_yaml::Value as Yaml;
+use serde_yaml_ng::Value as Yaml;
 
-use crate::runner::RunError;
+use crate::{Result, TransformError};
 
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// A CSV file of `seeds/`.
     Seed,
+    /// A `.sql` file of `models/`.
     Model,
+    /// A `{% snapshot %}` block of `snapshots/`.
     Snapshot,
+    /// A generic test applied in YAML, or a singular test of `tests/`.
     Test,
 }
 
 impl Kind {
+    /// dbt's word for the kind, as in unique ids.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Seed => "seed",
@@ -35,7 +40,9 @@ impl Kind {
 pub struct TestUse {
     /// `unique`, `not_null`, `accepted_values`, `relationships` or a project generic test.
     pub test: String,
+    /// The model tested.
     pub model: String,
+    /// The column tested (`None` for a model-level test).
     pub column: Option<String>,
     /// Arguments as written (besides `column_name`), JSON for rendering.
     pub args: BTreeMap<String, Json>,
@@ -44,7 +51,9 @@ pub struct TestUse {
 /// One node of the DAG.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// What the node is.
     pub kind: Kind,
+    /// The node's name (a model's file stem, a test's generated name).
     pub name: String,
     /// The file the node comes from, relative to the project (for errors and selection).
     pub path: String,
@@ -53,31 +62,41 @@ pub struct Node {
     /// Configuration from `dbt_project.yml` folders and YAML; the file's own `config()` is
     /// applied when it is rendered.
     pub config: BTreeMap<String, Json>,
+    /// For a generic test: which test on which model and column.
     pub test: Option<TestUse>,
     /// An enforced contract: the declared columns (name, data type) and the not-null ones.
     pub contract: Option<Contract>,
 }
 
+/// An enforced model contract.
 #[derive(Debug, Clone, Default)]
 pub struct Contract {
+    /// Declared columns, in order: (name, data type).
     pub columns: Vec<(String, String)>,
+    /// Columns with a `not_null` constraint.
     pub not_null: Vec<String>,
 }
 
 impl Node {
+    /// dbt's unique id: `<kind>.<project>.<name>`.
     pub fn unique_id(&self, project: &str) -> String {
         format!("{}.{project}.{}", self.kind.name(), self.name)
     }
 }
 
+/// A loaded dbt project, ready to plan and run.
 pub struct Project {
+    /// The project folder.
     pub root: PathBuf,
+    /// `name` in `dbt_project.yml`.
     pub name: String,
+    /// `vars` in `dbt_project.yml`.
     pub vars: BTreeMap<String, Json>,
     /// Every macro file's text, in path order, and where each starts (for errors).
     pub macros: Vec<(String, String)>,
     /// Project generic tests (`{% test %}` blocks), as macros named `test_<name>`.
     pub generic_tests: Vec<(String, String)>,
+    /// Every seed, model, snapshot and test.
     pub nodes: Vec<Node>,
     /// (source name, table name) → relation.
     pub sources: BTreeMap<(String, String), String>,
@@ -87,11 +106,12 @@ pub struct Project {
     pub threads: usize,
 }
 
-fn yaml_file(path: &Path) -> Result<Yaml, RunError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RunError::at(path, 0, e.to_string()))?;
-    serde_yaml::from_str(&text).map_err(|e| RunError::at(path, e.location().map_or(0, |l| l.line()), e.to_string()))
+fn yaml_file(path: &Path) -> Result<Yaml> {
+    let text = std::fs::read_to_string(path).map_err(|e| TransformError::at(path, 0, e.to_string()))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| TransformError::at(path, e.location().map_or(0, |l| l.line()), e.to_string()))
 }
 
+/// A YAML value as JSON (the form configs and test arguments are rendered with).
 pub fn to_json(y: &Yaml) -> Json {
     serde_json::to_value(y).unwrap_or(Json::Null)
 }
@@ -181,10 +201,11 @@ fn generic_tests_as_macros(text: &str) -> String {
 }
 
 impl Project {
-    pub fn load(root: &Path) -> Result<Project, RunError> {
+    /// Loads the project in `root` (its `dbt_project.yml`, profile and files).
+    pub fn load(root: &Path) -> Result<Project> {
         let file = root.join("dbt_project.yml");
         let y = yaml_file(&file)?;
-        let name = y.get("name").and_then(Yaml::as_str).ok_or_else(|| RunError::at(&file, 0, "no project name".into()))?.to_string();
+        let name = y.get("name").and_then(Yaml::as_str).ok_or_else(|| TransformError::at(&file, 0, "no project name".into()))?.to_string();
         let profile_name = y.get("profile").and_then(Yaml::as_str).unwrap_or(&name).to_string();
         let vars = y
             .get("vars")
@@ -220,14 +241,14 @@ impl Project {
         };
         for dir in &macro_paths {
             for f in files_under(&root.join(dir), "sql") {
-                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| TransformError::at(&f, 0, e.to_string()))?;
                 project.macros.push((rel(&f), text));
             }
         }
         for dir in &test_paths {
             let base = root.join(dir);
             for f in files_under(&base, "sql") {
-                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| TransformError::at(&f, 0, e.to_string()))?;
                 if text.contains("{% test ") || text.contains("{%- test ") {
                     project.generic_tests.push((rel(&f), generic_tests_as_macros(&text)));
                 } else {
@@ -255,9 +276,9 @@ impl Project {
         for dir in &snapshot_paths {
             let base = root.join(dir);
             for f in files_under(&base, "sql") {
-                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| TransformError::at(&f, 0, e.to_string()))?;
                 let (name, body) = snapshot_block(&text)
-                    .ok_or_else(|| RunError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
+                    .ok_or_else(|| TransformError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
                 let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
                 project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None });
             }
@@ -266,7 +287,7 @@ impl Project {
         for dir in &model_paths {
             let base = root.join(dir);
             for f in files_under(&base, "sql") {
-                let text = std::fs::read_to_string(&f).map_err(|e| RunError::at(&f, 0, e.to_string()))?;
+                let text = std::fs::read_to_string(&f).map_err(|e| TransformError::at(&f, 0, e.to_string()))?;
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
                 config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
@@ -285,21 +306,22 @@ impl Project {
         Ok(project)
     }
 
-    fn load_profile(&mut self, profile: &str) -> Result<(), RunError> {
+    fn load_profile(&mut self, profile: &str) -> Result<()> {
         let file = self.root.join("profiles.yml");
         let y = yaml_file(&file)?;
-        let p = y.get(profile).ok_or_else(|| RunError::at(&file, 0, format!("no profile `{profile}`")))?;
+        let p = y.get(profile).ok_or_else(|| TransformError::at(&file, 0, format!("no profile `{profile}`")))?;
         let target = p.get("target").and_then(Yaml::as_str).unwrap_or("dev");
-        let out = p.get("outputs").and_then(|o| o.get(target)).ok_or_else(|| RunError::at(&file, 0, format!("no output `{target}`")))?;
+        let out =
+            p.get("outputs").and_then(|o| o.get(target)).ok_or_else(|| TransformError::at(&file, 0, format!("no output `{target}`")))?;
         if out.get("type").and_then(Yaml::as_str) != Some("duckdb") {
-            return Err(RunError::at(&file, 0, "only `type: duckdb` profiles are supported".into()));
+            return Err(TransformError::at(&file, 0, "only `type: duckdb` profiles are supported".into()));
         }
         self.threads = out.get("threads").and_then(Yaml::as_u64).unwrap_or(1) as usize;
         if let Some(settings) = out.get("settings").and_then(Yaml::as_mapping) {
             for (k, v) in settings {
                 let value = match v {
                     Yaml::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+                    other => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_string(),
                 };
                 self.settings.push((k.as_str().unwrap_or_default().to_string(), value));
             }
@@ -308,7 +330,7 @@ impl Project {
     }
 
     /// Sources, model configs and tests from one YAML file.
-    fn apply_yaml(&mut self, file: &Path, y: &Yaml) -> Result<(), RunError> {
+    fn apply_yaml(&mut self, file: &Path, y: &Yaml) -> Result<()> {
         let rel = file.strip_prefix(&self.root).unwrap_or(file).to_string_lossy().replace('\\', "/");
         for src in y.get("sources").and_then(Yaml::as_sequence).into_iter().flatten() {
             let name = src.get("name").and_then(Yaml::as_str).unwrap_or_default();
@@ -322,7 +344,7 @@ impl Project {
         for m in y.get("models").and_then(Yaml::as_sequence).into_iter().flatten() {
             let Some(model) = m.get("name").and_then(Yaml::as_str) else { continue };
             if !self.nodes.iter().any(|n| n.kind == Kind::Model && n.name == model) {
-                return Err(RunError::at(file, 0, format!("{rel}: model `{model}` has no .sql file")));
+                return Err(TransformError::at(file, 0, format!("{rel}: model `{model}` has no .sql file")));
             }
             let mut cfg: BTreeMap<String, Json> = BTreeMap::new();
             if let Some(c) = m.get("config").and_then(Yaml::as_mapping) {
@@ -374,14 +396,14 @@ impl Project {
 }
 
 /// A YAML test entry: `unique`, or `name: {arguments: {...}, config: {...}}`, or `name: {args…}`.
-fn test_use(file: &Path, y: &Yaml, model: &str, column: Option<&str>) -> Result<(TestUse, BTreeMap<String, Json>), RunError> {
+fn test_use(file: &Path, y: &Yaml, model: &str, column: Option<&str>) -> Result<(TestUse, BTreeMap<String, Json>)> {
     let (test, body) = match y {
         Yaml::String(s) => (s.clone(), None),
         Yaml::Mapping(m) if m.len() == 1 => {
             let (k, v) = m.iter().next().expect("one entry");
             (k.as_str().unwrap_or_default().to_string(), Some(v))
         }
-        _ => return Err(RunError::at(file, 0, format!("model {model}: a test must be a name or a one-key mapping"))),
+        _ => return Err(TransformError::at(file, 0, format!("model {model}: a test must be a name or a one-key mapping"))),
     };
     let mut args = BTreeMap::new();
     let mut config = BTreeMap::new();

@@ -18,9 +18,13 @@ const MACROS: &str = "__macros__";
 /// set with `config(...)`.
 #[derive(Debug, Default, Clone)]
 pub struct Rendered {
+    /// The rendered SQL.
     pub sql: String,
+    /// Models, seeds and snapshots named with `ref`.
     pub refs: Vec<String>,
+    /// (source, table) pairs named with `source`.
     pub sources: Vec<(String, String)>,
+    /// What `config(...)` set.
     pub config: BTreeMap<String, Json>,
 }
 
@@ -32,6 +36,7 @@ pub struct Macros {
 }
 
 impl Macros {
+    /// Combines the project's macro files and generic tests into one template.
     pub fn new(project: &Project) -> Macros {
         let mut text = String::new();
         let mut starts = Vec::new();
@@ -68,19 +73,26 @@ impl Macros {
 
 /// How `ref`, `source` and `this` name relations, and the incremental state of the node.
 pub struct Context<'a> {
+    /// The project.
     pub project: &'a Project,
+    /// Its macros.
     pub macros: &'a Macros,
     /// model/seed/snapshot name → relation (`schema.name`).
     pub relations: &'a BTreeMap<String, String>,
+    /// `this`: the node's own relation.
     pub this: Option<String>,
+    /// What `is_incremental()` answers.
     pub is_incremental: bool,
 }
 
 /// A render error with the file and line it points at.
 #[derive(Debug)]
 pub struct RenderError {
+    /// The file, relative to the project.
     pub file: String,
+    /// 1-based line (0 when unknown).
     pub line: usize,
+    /// minijinja's message.
     pub message: String,
 }
 

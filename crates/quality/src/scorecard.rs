@@ -14,18 +14,21 @@
 use std::path::Path;
 
 use duckdb::{Connection, params};
-use medallion_gen::truth::{CHANGE_ADDRESS, CHANGE_PRICE, CHANGE_RETURN_DELETED, CHANGE_RETURN_UPDATED, read_truth};
 use medallion_schema::anomaly::ANOMALIES;
+use medallion_schema::truth::{CHANGES, read_truth};
 
-use crate::{DqError, attach};
+use crate::{QualityError, attach};
 
 /// One anomaly kind's score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KindScore {
+    /// The raw table.
     pub table: String,
+    /// The anomaly code, or a change kind of the log.
     pub kind: String,
     /// Rows of this kind in the ground-truth log.
     pub in_log: u64,
+    /// Rejected in Bronze (found in `bronze.rejects` at the logged file and line).
     pub rejected_in_bronze: u64,
     /// Flagged in Silver (and not already rejected in Bronze).
     pub flagged_in_silver: u64,
@@ -36,14 +39,17 @@ pub struct KindScore {
 }
 
 impl KindScore {
+    /// Rejected or flagged.
     pub fn caught(&self) -> u64 {
         self.rejected_in_bronze + self.flagged_in_silver
     }
 
+    /// Caught ÷ in the log (1 when the log has none).
     pub fn recall(&self) -> f64 {
         if self.in_log == 0 { 1.0 } else { self.caught() as f64 / self.in_log as f64 }
     }
 
+    /// Caught ÷ everything raised as this kind (1 when nothing was raised).
     pub fn precision(&self) -> f64 {
         let raised = self.caught() + self.false_alarms;
         if raised == 0 { 1.0 } else { self.caught() as f64 / raised as f64 }
@@ -52,7 +58,7 @@ impl KindScore {
 
 /// Scores the warehouse (after `medallion bronze` and `dbt build`) against the ground truth
 /// the generator wrote under `raw`.
-pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError> {
+pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, QualityError> {
     let conn = Connection::open_in_memory()?;
     attach(&conn, warehouse, "w")?;
     conn.execute_batch(
@@ -75,7 +81,11 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError
         |r| r.get(0),
     )?;
     if has_flags == 0 {
-        return Err(DqError::Missing(format!("{}: no table silver.dq_flags (run dbt build first)", warehouse.display())));
+        return Err(QualityError::MissingTable {
+            warehouse: warehouse.to_path_buf(),
+            table: "silver.dq_flags".into(),
+            hint: "run `medallion transform` first".into(),
+        });
     }
     let mut stmt = conn.prepare(SCORE_SQL)?;
     let rows = stmt.query_map([], |r| {
@@ -91,9 +101,6 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, DqError
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
-
-/// The deliberate changes the log records besides anomalies.
-const CHANGES: [&str; 4] = [CHANGE_PRICE, CHANGE_ADDRESS, CHANGE_RETURN_UPDATED, CHANGE_RETURN_DELETED];
 
 /// Changes are keyed with when they take effect (`key@YYYY-MM-DD` from the increment file's
 /// first day, or `key@v<version>` for returns), so a version at the wrong time is not a match.

@@ -6,24 +6,29 @@ use std::path::Path;
 
 use duckdb::Connection;
 
-use crate::{DqError, attach};
+use crate::{QualityError, attach};
 
 /// How one table differs between warehouse `a` and warehouse `b`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableDiff {
+    /// The table's schema.
     pub schema: String,
+    /// The table's name.
     pub table: String,
-    /// Row counts; `None` where the table is missing on that side.
+    /// Row count in `a` (`None`: missing there).
     pub rows_a: Option<u64>,
+    /// Row count in `b` (`None`: missing there).
     pub rows_b: Option<u64>,
     /// `name type` lists that differ, as "a: … / b: …"; empty when equal.
     pub column_difference: String,
-    /// Rows (counted with multiplicity) in one side but not the other.
+    /// Rows in `a` but not in `b`, counted with multiplicity.
     pub only_in_a: u64,
+    /// Rows in `b` but not in `a`, counted with multiplicity.
     pub only_in_b: u64,
 }
 
 impl TableDiff {
+    /// Both sides have the table, with the same columns and rows.
     pub fn is_equal(&self) -> bool {
         self.rows_a.is_some() && self.rows_b.is_some() && self.column_difference.is_empty() && self.only_in_a == 0 && self.only_in_b == 0
     }
@@ -33,7 +38,7 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn columns(conn: &Connection, db: &str, schema: &str, table: &str, ignore: &[&str]) -> Result<Vec<(String, String)>, DqError> {
+fn columns(conn: &Connection, db: &str, schema: &str, table: &str, ignore: &[&str]) -> Result<Vec<(String, String)>, QualityError> {
     let mut stmt = conn.prepare(
         "select column_name, data_type from duckdb_columns()
          where database_name = ? and schema_name = ? and table_name = ? order by column_index",
@@ -44,7 +49,7 @@ fn columns(conn: &Connection, db: &str, schema: &str, table: &str, ignore: &[&st
 
 /// Compares every table (not views) of `schemas` in warehouses `a` and `b`; columns named in
 /// `ignore` are left out (e.g. run timestamps).
-pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<Vec<TableDiff>, DqError> {
+pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<Vec<TableDiff>, QualityError> {
     let conn = Connection::open_in_memory()?;
     attach(&conn, a, "a")?;
     attach(&conn, b, "b")?;
@@ -58,7 +63,7 @@ pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<
     for (schema, table) in tables {
         let (ca, cb) = (columns(&conn, "a", &schema, &table, ignore)?, columns(&conn, "b", &schema, &table, ignore)?);
         let name = |db: &str| format!("{db}.{}.{}", quote(&schema), quote(&table));
-        let count = |db: &str, cols: &[(String, String)]| -> Result<Option<u64>, DqError> {
+        let count = |db: &str, cols: &[(String, String)]| -> Result<Option<u64>, QualityError> {
             if cols.is_empty() {
                 return Ok(None);
             }
@@ -79,7 +84,7 @@ pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<
             diff.column_difference = format!("a: {} / b: {}", show(&ca), show(&cb));
         } else if rows_a.is_some() && rows_b.is_some() {
             let select = ca.iter().map(|(n, _)| quote(n)).collect::<Vec<_>>().join(", ");
-            let minus = |x: &str, y: &str| -> Result<u64, DqError> {
+            let minus = |x: &str, y: &str| -> Result<u64, QualityError> {
                 let sql = format!("select count(*) from (select {select} from {} except all select {select} from {})", name(x), name(y));
                 Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
             };
@@ -94,10 +99,11 @@ pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<
 /// Compares the node statuses of two `run_results.json` files (dbt's and the embedded
 /// runner's): the same nodes, each with the same status. dbt suffixes test ids with a hash,
 /// which is left out. Returns one line per difference.
-pub fn compare_run_results(a: &Path, b: &Path) -> Result<Vec<String>, DqError> {
-    let statuses = |path: &Path| -> Result<std::collections::BTreeMap<String, String>, DqError> {
-        let text = std::fs::read_to_string(path).map_err(|e| DqError::Missing(format!("{}: {e}", path.display())))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| DqError::Missing(format!("{}: {e}", path.display())))?;
+pub fn compare_run_results(a: &Path, b: &Path) -> Result<Vec<String>, QualityError> {
+    let statuses = |path: &Path| -> Result<std::collections::BTreeMap<String, String>, QualityError> {
+        let text = std::fs::read_to_string(path).map_err(|source| QualityError::Io { path: path.to_path_buf(), source })?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| QualityError::RunResults { path: path.to_path_buf(), source })?;
         let mut out = std::collections::BTreeMap::new();
         for r in doc["results"].as_array().into_iter().flatten() {
             let id = r["unique_id"].as_str().unwrap_or_default();

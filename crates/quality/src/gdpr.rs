@@ -6,21 +6,24 @@ use std::path::Path;
 
 use duckdb::Connection;
 
-use crate::{DqError, attach};
+use crate::{QualityError, attach};
 
 /// A personal value of a non-consenting customer found in Gold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leak {
+    /// The Gold table or view, `gold.<name>`.
     pub relation: String,
+    /// The column holding the values.
     pub column: String,
     /// email, phone or address.
     pub kind: String,
+    /// Rows holding such a value.
     pub rows: u64,
 }
 
 /// Scans every VARCHAR column of every table and view in schema `gold` of `warehouse` for the
 /// personal values of customers without consent (exact match, case-insensitive, trimmed).
-pub fn scan(warehouse: &Path) -> Result<Vec<Leak>, DqError> {
+pub fn scan(warehouse: &Path) -> Result<Vec<Leak>, QualityError> {
     let conn = Connection::open_in_memory()?;
     // Views name their tables with the catalog dbt saw (the file's stem): attach under it.
     let catalog = warehouse.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "w".into());

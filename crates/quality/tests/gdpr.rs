@@ -1,7 +1,7 @@
 //! The GDPR scan finds personal values of non-consenting customers in any Gold table or view,
 //! and ignores consenting customers and masked values.
 
-use medallion_silver_gold::gdpr::scan;
+use medallion_quality::gdpr::scan;
 
 #[test]
 fn personal_values_of_customers_without_consent_are_found_anywhere_in_gold() {

@@ -2,7 +2,7 @@
 //! line) or a Silver flag (by key), one missed, a flag and a reject without a log entry (false
 //! alarms), and a deliberate change seen at the wrong business date (missed + false alarm).
 
-use medallion_silver_gold::scorecard::scorecard;
+use medallion_quality::scorecard::scorecard;
 
 #[test]
 fn recall_and_precision_count_matches_misses_and_false_alarms() {

@@ -1,6 +1,6 @@
 //! `compare` finds every kind of difference between two warehouses, and none where there is none.
 
-use medallion_silver_gold::compare::compare;
+use medallion_quality::compare::compare;
 
 fn warehouse(dir: &std::path::Path, name: &str, sql: &str) -> std::path::PathBuf {
     let path = dir.join(name);
