@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("sample") => sample(),
+        Some("dist") => dist(&args[1..]).map(|bundle| println!("{}", bundle.display())),
         Some("dbt") => dbt_passthrough(&args[1..]),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
         _ => Err(USAGE.to_string()),
@@ -46,6 +47,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   bench bronze [--scale 1]          Bronze throughput per table, against DuckDB's CSV → Parquet
   bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
+  dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
   sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder";
 
@@ -214,6 +216,76 @@ fn command_with_env(program: PathBuf) -> Result<Command> {
     Ok(cmd)
 }
 
+/// Builds `medallion` (release, or debug with `--debug`) and lays out a relocatable bundle in
+/// `target/dist/medallion-<version>-<os>-<arch>/`: `bin/medallion` (its rpath looks in `../lib`
+/// first) and `lib/<libduckdb>`. Returns the bundle's folder.
+fn dist(args: &[String]) -> Result<PathBuf> {
+    let debug = args.iter().any(|a| a == "--debug");
+    let (profile, binary) = if debug { ("debug", debug_binary()) } else { ("release", release_binary()) };
+    let mut build = vec!["build", "-p", "medallion-cli"];
+    if !debug {
+        build.push("--release");
+    }
+    timed(&format!("build ({profile})"), || run(&mut cargo(&build)?))?;
+    let (_, lib) = platform()?;
+    let version = env!("CARGO_PKG_VERSION");
+    let name = format!("medallion-{version}-{}-{}", env::consts::OS, env::consts::ARCH);
+    let bundle = target_dir().join("dist").join(&name);
+    let _ = std::fs::remove_dir_all(&bundle);
+    let copy = |from: &Path, to: &Path| -> Result<()> {
+        std::fs::create_dir_all(to.parent().expect("a folder")).map_err(|e| format!("{}: {e}", to.display()))?;
+        std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
+    };
+    let exe = if cfg!(windows) { "medallion.exe" } else { "medallion" };
+    copy(&binary, &bundle.join("bin").join(exe))?;
+    // Windows finds a DLL beside the executable; elsewhere the rpath points at ../lib.
+    let lib_dir = if cfg!(windows) { bundle.join("bin") } else { bundle.join("lib") };
+    copy(&ensure_libduckdb()?.join(lib), &lib_dir.join(lib))?;
+    std::fs::write(
+        bundle.join("INSTALL.txt"),
+        format!(
+            "medallion {version} ({profile} build)\n\nKeep bin/ and lib/ together: bin/medallion finds lib/{lib} by a path relative to itself.\n\
+             Install: copy this folder anywhere (e.g. /opt/{name}) and put its bin/ on PATH,\n\
+             or link it: ln -s /opt/{name}/bin/medallion ~/.local/bin/medallion\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(bundle)
+}
+
+/// The bundle works on its own: copied to a folder outside the build, with no library path set,
+/// `medallion` runs a query through DuckDB, and (Linux) the loader resolves libduckdb inside the
+/// bundle, not in target/.
+fn dist_check() -> Result<()> {
+    let bundle = dist(&["--debug".to_string()])?;
+    let elsewhere = target_dir().join("dist-check");
+    let _ = std::fs::remove_dir_all(&elsewhere);
+    run(Command::new("cp").arg("-R").arg(&bundle).arg(&elsewhere))?;
+    let exe = elsewhere.join("bin").join(if cfg!(windows) { "medallion.exe" } else { "medallion" });
+    let out = Command::new(&exe)
+        .args(["sql", "select 40 + 2 as answer"])
+        .current_dir(env::temp_dir())
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("DYLD_LIBRARY_PATH")
+        .env_remove("DUCKDB_LIB_DIR")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !stdout.contains("42") {
+        return Err(format!("the bundled medallion failed: {}{}", stdout, String::from_utf8_lossy(&out.stderr)));
+    }
+    if cfg!(target_os = "linux") {
+        let ldd = Command::new("ldd").arg(&exe).env_remove("LD_LIBRARY_PATH").output().map_err(|e| format!("cannot run ldd: {e}"))?;
+        let ldd = String::from_utf8_lossy(&ldd.stdout).to_string();
+        let resolved = ldd.lines().find(|l| l.contains("libduckdb")).unwrap_or_default();
+        let inside = std::fs::canonicalize(elsewhere.join("lib")).map_err(|e| e.to_string())?;
+        if !resolved.contains(&inside.display().to_string()) && !resolved.contains(&elsewhere.join("bin/../lib").display().to_string()) {
+            return Err(format!("the bundled medallion loads libduckdb from outside its bundle: {resolved}"));
+        }
+    }
+    Ok(())
+}
+
 /// The committed sample's arguments; `crates/gen/tests/sample.rs` checks the files match them.
 const SAMPLE_ARGS: [&str; 9] = ["gen", "--seed", "42", "--scale", "0.005", "--start-date", "2025-12-25", "--days", "7"];
 
@@ -228,6 +300,7 @@ fn test(_args: &[String]) -> Result<()> {
     timed("cargo fmt --check", || run(Command::new("cargo").current_dir(workspace_root()).args(["fmt", "--all", "--", "--check"])))?;
     timed("cargo clippy", || run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?))?;
     timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))?;
+    timed("the bundled binary runs from another folder", dist_check)?;
     timed("dbt build on generated data (base, then increment)", dbt_check)
 }
 
