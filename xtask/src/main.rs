@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod dbt;
+mod shape;
 
 /// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
 const DUCKDB_VERSION: &str = "1.5.6";
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("sample") => sample(),
+        Some("shape") => shape::check(),
         Some("dist") => dist(&args[1..]).map(|bundle| println!("{}", bundle.display())),
         Some("dbt") => dbt_passthrough(&args[1..]),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
@@ -43,10 +45,11 @@ const USAGE: &str = "usage: cargo xtask <task>
   pipeline [--scale S] [--seed N] [--engine embedded|dbt]
                                     gen → bronze → silver/gold → export (release build): data_raw/, lake/, duckdb/
   dbt <args…>                       dbt (from the project's venv) on dbt/ and duckdb/warehouse.duckdb
-  test                              fmt check, clippy, and the whole test suite
+  test                              fmt, clippy, crate graph, unused deps, tests, docs, bundle, dbt parity
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   bench bronze [--scale 1]          Bronze throughput per table, against DuckDB's CSV → Parquet
   bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
+  shape                             the crate graph's forbidden arrows and unused dependencies
   dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
   sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder";
@@ -299,7 +302,12 @@ fn sample() -> Result<()> {
 fn test(_args: &[String]) -> Result<()> {
     timed("cargo fmt --check", || run(Command::new("cargo").current_dir(workspace_root()).args(["fmt", "--all", "--", "--check"])))?;
     timed("cargo clippy", || run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?))?;
+    timed("crate graph and dependencies", shape::check)?;
+    timed("cargo build -p medallion-gen --no-default-features", || {
+        run(&mut cargo(&["build", "-p", "medallion-gen", "--no-default-features"])?)
+    })?;
     timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))?;
+    timed("cargo doc (no warnings)", || run(cargo(&["doc", "--workspace", "--no-deps"])?.env("RUSTDOCFLAGS", "-D warnings")))?;
     timed("the bundled binary runs from another folder", dist_check)?;
     timed("dbt build on generated data (base, then increment)", dbt_check)
 }

@@ -41,7 +41,7 @@ enum Command {
         /// Rebuild incremental models from scratch.
         #[arg(long)]
         full_refresh: bool,
-        /// Where run_results.json goes (default: <project>/target).
+        /// Where run_results.json goes (default: the project's target/).
         #[arg(long)]
         target_path: Option<PathBuf>,
         /// Keep each test's failing rows in a table (schema dbt_test__audit).
@@ -61,10 +61,10 @@ enum Command {
         profiles_dir: Option<PathBuf>,
         #[arg(long, default_value = "duckdb/warehouse.duckdb")]
         warehouse: PathBuf,
-        /// dbt's target folder (default: <project>/target).
+        /// dbt's target folder (default: the project's target/).
         #[arg(long)]
         target_path: Option<PathBuf>,
-        /// dbt's log folder (default: dbt's, <project>/logs).
+        /// dbt's log folder (default: dbt's own, the project's logs/).
         #[arg(long)]
         log_path: Option<PathBuf>,
         /// dbt's own arguments, after `--`.

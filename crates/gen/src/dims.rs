@@ -1,33 +1,32 @@
 //! The four dimension sources: customers, products, stores, suppliers — full snapshots in a base
 //! run, and address / price changes in an increment.
 
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow::error::ArrowError;
 use fake::Fake;
 use fake::faker::address::en::{BuildingNumber, StreetName, StreetSuffix};
 use fake::faker::company::en::CompanyName;
 use fake::faker::name::en::{FirstName, LastName};
-use medallion_schema::{AnomalyKind, PathVars, Table, render_path};
+use medallion_schema::{AnomalyKind, Table};
 use rand::RngExt;
 
 use crate::model::{DIM_ANCHOR, Model};
-use crate::rng::{self, AnomalyPicker, Stream, hash, unit};
-use crate::sink::TextSink;
+use crate::rng::{self, KindPicker, Stream, hash, unit};
 use crate::text::{
-    Day, MICROS_PER_DAY, MICROS_PER_SECOND, date_string, days_from_civil, push_csv_str, push_date, push_decimal, push_fixed, push_int,
-    push_ts,
+    Day, MICROS_PER_DAY, MICROS_PER_SECOND, days_from_civil, push_csv_str, push_date, push_decimal, push_fixed, push_int, push_ts,
 };
 use crate::world::{ADJECTIVES, BRANDS, CATEGORIES, COUNTRIES};
-use crate::{Ctx, GenError, UnitOutput};
+use crate::{ArrowRow, Generated, Mark, SourceRow};
 use medallion_schema::truth::{CHANGE_ADDRESS, CHANGE_PRICE};
 
-/// The anomaly picker of a table's rows; dimension rows are picked by id.
-pub fn picker(model: &Model, table: Table, chunk: u64) -> (AnomalyPicker, Vec<AnomalyKind>) {
-    let kinds: Vec<AnomalyKind> = AnomalyKind::of_table(table).collect();
-    let rates: Vec<f64> = kinds.iter().map(|k| k.spec().rate).collect();
-    (AnomalyPicker::new(model.seed, table as u64, chunk, &rates), kinds)
-}
-
-fn pick(p: &(AnomalyPicker, Vec<AnomalyKind>), i: u64) -> Option<AnomalyKind> {
-    p.0.pick(i).map(|k| p.1[k])
+/// The anomaly picker of a table's chunk; dimension rows are picked by id (chunk 0).
+pub fn picker(model: &Model, table: Table, chunk: u64) -> KindPicker {
+    KindPicker::new(model.seed, table, chunk)
 }
 
 fn base36(mut v: u64, width: usize) -> String {
@@ -57,25 +56,43 @@ pub fn product_sku(id: i64) -> String {
 /// A customer row as the canonical schema types it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customer {
+    /// `customer_id`.
     pub customer_id: i64,
+    /// `CUST-XXXXXXXX`, a bijection of the id (see [`customer_natural_key`]).
     pub natural_key: String,
+    /// Given name.
     pub first_name: String,
+    /// Family name.
     pub last_name: String,
+    /// Email (malformed by a `malformed_email` anomaly).
     pub email: Option<String>,
+    /// Phone (none with `null_phone`).
     pub phone: Option<String>,
+    /// Street address (none with `null_address`, as are line 2, city and postcode).
     pub address_line1: Option<String>,
+    /// Unit or apartment, for some.
     pub address_line2: Option<String>,
+    /// City.
     pub city: Option<String>,
+    /// State or region code.
     pub state_region: String,
+    /// Postcode in the country's format.
     pub postcode: Option<String>,
+    /// ISO country code.
     pub country_code: String,
+    /// Home latitude.
     pub latitude: f64,
+    /// Home longitude.
     pub longitude: f64,
+    /// Date of birth.
     pub birth_date: Day,
+    /// When they joined, a UTC instant (microseconds).
     pub join_ts_us: i64,
     /// Offset of the customer's home, used to write `join_ts` in local time.
     pub offset_min: i32,
+    /// A VIP customer.
     pub is_vip: bool,
+    /// Consented to the use of their personal data.
     pub gdpr_consent: bool,
 }
 
@@ -186,7 +203,8 @@ fn push_opt_str(b: &mut Vec<u8>, v: Option<&str>) {
     }
 }
 
-fn push_customer(b: &mut Vec<u8>, c: &Customer) {
+/// `c` as a CSV line (no newline) into `b`.
+pub fn push_customer(b: &mut Vec<u8>, c: &Customer) {
     push_int(b, c.customer_id);
     b.push(b',');
     push_csv_str(b, &c.natural_key);
@@ -224,85 +242,168 @@ fn push_customer(b: &mut Vec<u8>, c: &Customer) {
     b.extend_from_slice(if c.gdpr_consent { b"true" } else { b"false" });
 }
 
-pub fn write_customers(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let model = ctx.model;
-    let p = picker(model, Table::Customers, 0);
-    let mut sink = TextSink::csv(&ctx.cfg.out, Table::Customers.raw().path.clone(), Table::Customers)?;
-    let mut duplicates = Vec::new();
-    for id in 1..=model.n_customers {
-        let mut c = customer_row(model, id, 0);
-        let kind = pick(&p, id as u64);
-        match kind {
-            Some(AnomalyKind::DuplicateNaturalKey) => duplicates.push(id),
-            Some(k) => {
-                break_customer(&mut c, k, hash(model.seed, Stream::Customer, id as u64, 3));
-                out.truth.push(Table::Customers, k.code(), id.to_string(), &sink.rel, sink.next_line_no());
-            }
-            None => {}
-        }
-        push_customer(&mut sink.line, &c);
-        sink.end_line()?;
+/// The customers file of a base run: every customer in id order, then the duplicate-person
+/// records (a new id, the same natural key, the person's next address), as a source system
+/// re-sending merged profiles would append them.
+///
+/// ```
+/// use medallion_gen::{Mark, dims::Customers, model::Model};
+/// use medallion_schema::AnomalyKind;
+/// let model = Model::new(42, 0.01, 20_000);
+/// let rows: Vec<_> = Customers::new(&model).collect();
+/// assert!(rows.len() as i64 > model.n_customers);
+/// let dup = rows.iter().find(|g| g.mark == Some(Mark::Anomaly(AnomalyKind::DuplicateNaturalKey))).unwrap();
+/// assert!(rows.iter().any(|g| g.row.natural_key == dup.row.natural_key && g.row.customer_id != dup.row.customer_id));
+/// ```
+pub struct Customers<'m> {
+    model: &'m Model,
+    picker: KindPicker,
+    next_id: i64,
+    duplicates: Vec<i64>,
+    next_duplicate: usize,
+}
+
+impl<'m> Customers<'m> {
+    /// The base customers file of `model`.
+    pub fn new(model: &'m Model) -> Self {
+        Customers { model, picker: picker(model, Table::Customers, 0), next_id: 1, duplicates: Vec::new(), next_duplicate: 0 }
     }
-    // A second, updated record of the same person: new id, same natural key, the person's next
-    // address; appended after the originals as a source system re-sending a merged profile would.
-    for (k, id) in duplicates.iter().enumerate() {
-        let mut c = customer_row(model, *id, 1);
+}
+
+impl Iterator for Customers<'_> {
+    type Item = Generated<Customer>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let model = self.model;
+        if self.next_id <= model.n_customers {
+            let id = self.next_id;
+            self.next_id += 1;
+            let mut c = customer_row(model, id, 0);
+            return Some(match self.picker.pick(id as u64) {
+                // The original is clean; its duplicate comes at the end.
+                Some(AnomalyKind::DuplicateNaturalKey) => {
+                    self.duplicates.push(id);
+                    Generated::clean(c)
+                }
+                Some(k) => {
+                    break_customer(&mut c, k, hash(model.seed, Stream::Customer, id as u64, 3));
+                    Generated::anomaly(c, Some(k))
+                }
+                None => Generated::clean(c),
+            });
+        }
+        let k = self.next_duplicate;
+        let id = *self.duplicates.get(k)?;
+        self.next_duplicate += 1;
+        let mut c = customer_row(model, id, 1);
         c.customer_id = model.n_customers + 1 + k as i64;
-        out.truth.push(Table::Customers, AnomalyKind::DuplicateNaturalKey.code(), c.natural_key.clone(), &sink.rel, sink.next_line_no());
-        push_customer(&mut sink.line, &c);
-        sink.end_line()?;
+        Some(Generated::anomaly(c, Some(AnomalyKind::DuplicateNaturalKey)))
     }
-    out.close(ctx, Table::Customers, sink)?;
-    Ok(())
 }
 
-/// Customers who move during an increment: about 1% of the clean ones, chosen per increment.
-pub fn write_customer_changes(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (model, cfg) = (ctx.model, ctx.cfg);
-    let p = picker(model, Table::Customers, 0);
-    let rel = increment_path(Table::Customers, cfg.start, cfg.end())?;
-    let mut sink = TextSink::csv(&cfg.out, rel, Table::Customers)?;
-    for id in 1..=model.n_customers {
-        if pick(&p, id as u64).is_some() || unit(hash(model.seed, Stream::CustomerChange, id as u64, cfg.start as u64)) >= 0.01 {
-            continue;
+/// The customers who move during an increment starting on `start`: about 1 % of the clean
+/// ones, each with its next address; marked as `address_change`.
+pub struct CustomerChanges<'m> {
+    model: &'m Model,
+    picker: KindPicker,
+    start: Day,
+    next_id: i64,
+}
+
+impl<'m> CustomerChanges<'m> {
+    /// The moves of the increment that starts on `start`.
+    pub fn new(model: &'m Model, start: Day) -> Self {
+        CustomerChanges { model, picker: picker(model, Table::Customers, 0), start, next_id: 1 }
+    }
+}
+
+impl Iterator for CustomerChanges<'_> {
+    type Item = Generated<Customer>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let model = self.model;
+        while self.next_id <= model.n_customers {
+            let id = self.next_id;
+            self.next_id += 1;
+            if self.picker.pick(id as u64).is_some() || unit(hash(model.seed, Stream::CustomerChange, id as u64, self.start as u64)) >= 0.01
+            {
+                continue;
+            }
+            // Each increment is a further move; the day number keeps versions distinct.
+            let c = customer_row(model, id, 1 + (self.start - DIM_ANCHOR).unsigned_abs());
+            return Some(Generated { row: c, mark: Some(Mark::Change(CHANGE_ADDRESS)) });
         }
-        // Each increment is a further move; the day number keeps versions distinct.
-        let c = customer_row(model, id, 1 + (cfg.start - DIM_ANCHOR).unsigned_abs());
-        out.truth.push(Table::Customers, CHANGE_ADDRESS, id.to_string(), &sink.rel, sink.next_line_no());
-        push_customer(&mut sink.line, &c);
-        sink.end_line()?;
+        None
     }
-    out.close(ctx, Table::Customers, sink)?;
-    Ok(())
 }
 
-fn increment_path(table: Table, start: Day, end: Day) -> Result<String, GenError> {
-    let pattern = table
-        .raw()
-        .increment_path
-        .as_deref()
-        .ok_or_else(|| medallion_schema::SchemaError::Table { table: table.to_string(), message: "no increment_path".into() })?;
-    let (from, to) = (date_string(start), date_string(end - 1));
-    Ok(render_path(pattern, &PathVars { from: Some(&from), to: Some(&to), ..Default::default() })?)
+impl SourceRow for Customer {
+    const TABLE: Table = Table::Customers;
+    fn truth_key(&self, mark: Mark) -> String {
+        match mark {
+            Mark::Anomaly(AnomalyKind::DuplicateNaturalKey) => self.natural_key.clone(),
+            _ => self.customer_id.to_string(),
+        }
+    }
+}
+
+impl ArrowRow for Customer {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        let s = |f: fn(&Customer) -> Option<&str>| -> ArrayRef { Arc::new(StringArray::from_iter(rows.iter().map(f))) };
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.customer_id))),
+                s(|r| Some(&r.natural_key)),
+                s(|r| Some(&r.first_name)),
+                s(|r| Some(&r.last_name)),
+                s(|r| r.email.as_deref()),
+                s(|r| r.phone.as_deref()),
+                s(|r| r.address_line1.as_deref()),
+                s(|r| r.address_line2.as_deref()),
+                s(|r| r.city.as_deref()),
+                s(|r| Some(&r.state_region)),
+                s(|r| r.postcode.as_deref()),
+                s(|r| Some(&r.country_code)),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.latitude))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.longitude))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.birth_date))),
+                Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.join_ts_us))),
+                Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.is_vip)))),
+                Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.gdpr_consent)))),
+            ],
+        )
+    }
 }
 
 // ---- products -----------------------------------------------------------------------------------
 
+/// A product row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Product {
+    /// `product_id`.
     pub product_id: i64,
+    /// `SKU-XXXXXX`, a bijection of the id (see [`product_sku`]).
     pub sku: String,
+    /// Brand, adjective and noun.
     pub name: String,
+    /// Category.
     pub category: &'static str,
+    /// Subcategory of the category.
     pub subcategory: &'static str,
     /// Scale 4.
     pub current_price: Option<i64>,
+    /// Always AUD (the catalogue price).
     pub currency: &'static str,
+    /// No longer sold.
     pub is_discontinued: bool,
+    /// First day on sale.
     pub introduced_dt: Day,
+    /// Last day on sale (missing with `discontinued_without_date`).
     pub discontinued_dt: Option<Day>,
 }
 
+/// Product `id`'s clean row.
 pub fn product_row(model: &Model, id: i64) -> Product {
     let core = model.product(id);
     let cat = &CATEGORIES[core.category];
@@ -327,7 +428,8 @@ pub fn product_row(model: &Model, id: i64) -> Product {
     }
 }
 
-fn push_product(b: &mut Vec<u8>, p: &Product) {
+/// `p` as a CSV line (no newline) into `b`.
+pub fn push_product(b: &mut Vec<u8>, p: &Product) {
     push_int(b, p.product_id);
     b.push(b',');
     push_csv_str(b, &p.sku);
@@ -353,81 +455,156 @@ fn push_product(b: &mut Vec<u8>, p: &Product) {
     }
 }
 
-pub fn write_products(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let model = ctx.model;
-    let p = picker(model, Table::Products, 0);
-    let mut sink = TextSink::csv(&ctx.cfg.out, Table::Products.raw().path.clone(), Table::Products)?;
-    for id in 1..=model.n_products {
-        let mut row = product_row(model, id);
-        if let Some(kind) = pick(&p, id as u64) {
-            match kind {
-                AnomalyKind::InvalidPrice => {
-                    row.current_price = match hash(model.seed, Stream::Product, id as u64, 3) % 3 {
-                        0 => None,
-                        1 => Some(0),
-                        _ => row.current_price.map(|v| -v),
-                    }
-                }
-                AnomalyKind::DiscontinuedWithoutDate => {
-                    row.is_discontinued = true;
-                    row.discontinued_dt = None;
-                }
-                _ => {}
+/// Applies a product anomaly to a clean row.
+fn break_product(model: &Model, row: &mut Product, kind: AnomalyKind) {
+    match kind {
+        AnomalyKind::InvalidPrice => {
+            row.current_price = match hash(model.seed, Stream::Product, row.product_id as u64, 3) % 3 {
+                0 => None,
+                1 => Some(0),
+                _ => row.current_price.map(|v| -v),
             }
-            out.truth.push(Table::Products, kind.code(), id.to_string(), &sink.rel, sink.next_line_no());
         }
-        push_product(&mut sink.line, &row);
-        sink.end_line()?;
+        AnomalyKind::DiscontinuedWithoutDate => {
+            row.is_discontinued = true;
+            row.discontinued_dt = None;
+        }
+        _ => {}
     }
-    out.close(ctx, Table::Products, sink)?;
-    Ok(())
 }
 
-/// About 2% of clean, current products change price in an increment (−15% … +20%).
-pub fn write_product_changes(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (model, cfg) = (ctx.model, ctx.cfg);
-    let p = picker(model, Table::Products, 0);
-    let rel = increment_path(Table::Products, cfg.start, cfg.end())?;
-    let mut sink = TextSink::csv(&cfg.out, rel, Table::Products)?;
-    for id in 1..=model.n_products {
-        let h = hash(model.seed, Stream::ProductChange, id as u64, cfg.start as u64);
-        if pick(&p, id as u64).is_some() || unit(h) >= 0.02 {
-            continue;
-        }
-        let mut row = product_row(model, id);
-        if row.is_discontinued {
-            continue;
-        }
-        let factor = 0.85 + 0.35 * unit(rng::mix(h));
-        row.current_price = row.current_price.map(|v| ((v as f64 * factor / 100.0).round() as i64).max(1) * 100);
-        out.truth.push(Table::Products, CHANGE_PRICE, id.to_string(), &sink.rel, sink.next_line_no());
-        push_product(&mut sink.line, &row);
-        sink.end_line()?;
+/// The products file of a base run, in id order.
+pub struct Products<'m> {
+    model: &'m Model,
+    picker: KindPicker,
+    next_id: i64,
+}
+
+impl<'m> Products<'m> {
+    /// The base products file of `model`.
+    pub fn new(model: &'m Model) -> Self {
+        Products { model, picker: picker(model, Table::Products, 0), next_id: 1 }
     }
-    out.close(ctx, Table::Products, sink)?;
-    Ok(())
+}
+
+impl Iterator for Products<'_> {
+    type Item = Generated<Product>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = self.next_id;
+        if id > self.model.n_products {
+            return None;
+        }
+        self.next_id += 1;
+        let mut row = product_row(self.model, id);
+        let kind = self.picker.pick(id as u64);
+        if let Some(k) = kind {
+            break_product(self.model, &mut row, k);
+        }
+        Some(Generated::anomaly(row, kind))
+    }
+}
+
+/// The price changes of an increment starting on `start`: about 2 % of the clean, current
+/// products, −15 % … +20 %; marked as `price_change`.
+pub struct ProductChanges<'m> {
+    model: &'m Model,
+    picker: KindPicker,
+    start: Day,
+    next_id: i64,
+}
+
+impl<'m> ProductChanges<'m> {
+    /// The price changes of the increment that starts on `start`.
+    pub fn new(model: &'m Model, start: Day) -> Self {
+        ProductChanges { model, picker: picker(model, Table::Products, 0), start, next_id: 1 }
+    }
+}
+
+impl Iterator for ProductChanges<'_> {
+    type Item = Generated<Product>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let model = self.model;
+        while self.next_id <= model.n_products {
+            let id = self.next_id;
+            self.next_id += 1;
+            let h = hash(model.seed, Stream::ProductChange, id as u64, self.start as u64);
+            if self.picker.pick(id as u64).is_some() || unit(h) >= 0.02 {
+                continue;
+            }
+            let mut row = product_row(model, id);
+            if row.is_discontinued {
+                continue;
+            }
+            let factor = 0.85 + 0.35 * unit(rng::mix(h));
+            row.current_price = row.current_price.map(|v| ((v as f64 * factor / 100.0).round() as i64).max(1) * 100);
+            return Some(Generated { row, mark: Some(Mark::Change(CHANGE_PRICE)) });
+        }
+        None
+    }
+}
+
+impl SourceRow for Product {
+    const TABLE: Table = Table::Products;
+    fn truth_key(&self, _: Mark) -> String {
+        self.product_id.to_string()
+    }
+}
+
+impl ArrowRow for Product {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.product_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.sku))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.name))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.category))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.subcategory))),
+                Arc::new(Decimal128Array::from_iter(rows.iter().map(|r| r.current_price.map(i128::from))).with_precision_and_scale(12, 4)?),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.currency))),
+                Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.is_discontinued)))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.introduced_dt))),
+                Arc::new(Date32Array::from_iter(rows.iter().map(|r| r.discontinued_dt))),
+            ],
+        )
+    }
 }
 
 // ---- stores -------------------------------------------------------------------------------------
 
+/// A store row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Store {
+    /// `store_id`.
     pub store_id: i64,
+    /// `<country>-<id>` (repeated by `duplicate_store_code`).
     pub store_code: String,
+    /// Display name.
     pub name: String,
+    /// `web` or `pos`.
     pub channel: &'static str,
+    /// Sales region.
     pub region: &'static str,
+    /// State code.
     pub state: &'static str,
+    /// Latitude (impossible with `impossible_coordinates`).
     pub latitude: f64,
+    /// Longitude.
     pub longitude: f64,
+    /// Opening day.
     pub open_dt: Day,
+    /// Closing day, if closed.
     pub close_dt: Option<Day>,
 }
 
+/// Store `id`'s clean code.
 pub fn store_code(model: &Model, id: i64) -> String {
     format!("{}-{:05}", COUNTRIES[model.store(id).country].code, id)
 }
 
+/// Store `id`'s clean row.
 pub fn store_row(model: &Model, id: i64) -> Store {
     const SUFFIXES: [&str; 6] = ["Central", "Plaza", "Westfield", "Junction", "Quay", "Mall"];
     let core = model.store(id);
@@ -451,52 +628,96 @@ pub fn store_row(model: &Model, id: i64) -> Store {
     }
 }
 
-pub fn write_stores(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let model = ctx.model;
-    let p = picker(model, Table::Stores, 0);
-    let mut sink = TextSink::csv(&ctx.cfg.out, Table::Stores.raw().path.clone(), Table::Stores)?;
-    for id in 1..=model.n_stores {
-        let mut s = store_row(model, id);
-        if let Some(kind) = pick(&p, id as u64) {
-            match kind {
-                AnomalyKind::ImpossibleCoordinates => {
-                    if id % 2 == 0 {
-                        s.latitude = 90.0 + 1.0 + (id % 80) as f64;
-                    } else {
-                        s.longitude = -(180.0 + 1.0 + (id % 170) as f64);
-                    }
-                }
-                AnomalyKind::DuplicateStoreCode => s.store_code = store_code(model, if id > 1 { id - 1 } else { id + 1 }),
-                _ => {}
-            }
-            out.truth.push(Table::Stores, kind.code(), id.to_string(), &sink.rel, sink.next_line_no());
-        }
-        let b = &mut sink.line;
-        push_int(b, s.store_id);
-        b.push(b',');
-        push_csv_str(b, &s.store_code);
-        b.push(b',');
-        push_csv_str(b, &s.name);
-        b.push(b',');
-        push_csv_str(b, s.channel);
-        b.push(b',');
-        push_csv_str(b, s.region);
-        b.push(b',');
-        push_csv_str(b, s.state);
-        b.push(b',');
-        push_fixed(b, s.latitude, 6);
-        b.push(b',');
-        push_fixed(b, s.longitude, 6);
-        b.push(b',');
-        push_date(b, s.open_dt);
-        b.push(b',');
-        if let Some(d) = s.close_dt {
-            push_date(b, d);
-        }
-        sink.end_line()?;
+/// The stores file, in id order.
+pub struct Stores<'m> {
+    model: &'m Model,
+    picker: KindPicker,
+    next_id: i64,
+}
+
+impl<'m> Stores<'m> {
+    /// The stores file of `model`.
+    pub fn new(model: &'m Model) -> Self {
+        Stores { model, picker: picker(model, Table::Stores, 0), next_id: 1 }
     }
-    out.close(ctx, Table::Stores, sink)?;
-    Ok(())
+}
+
+impl Iterator for Stores<'_> {
+    type Item = Generated<Store>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (model, id) = (self.model, self.next_id);
+        if id > model.n_stores {
+            return None;
+        }
+        self.next_id += 1;
+        let mut s = store_row(model, id);
+        let kind = self.picker.pick(id as u64);
+        match kind {
+            Some(AnomalyKind::ImpossibleCoordinates) => {
+                if id % 2 == 0 {
+                    s.latitude = 90.0 + 1.0 + (id % 80) as f64;
+                } else {
+                    s.longitude = -(180.0 + 1.0 + (id % 170) as f64);
+                }
+            }
+            Some(AnomalyKind::DuplicateStoreCode) => s.store_code = store_code(model, if id > 1 { id - 1 } else { id + 1 }),
+            _ => {}
+        }
+        Some(Generated::anomaly(s, kind))
+    }
+}
+
+/// `s` as a CSV line (no newline) into `b`.
+pub fn push_store(b: &mut Vec<u8>, s: &Store) {
+    push_int(b, s.store_id);
+    b.push(b',');
+    push_csv_str(b, &s.store_code);
+    b.push(b',');
+    push_csv_str(b, &s.name);
+    b.push(b',');
+    push_csv_str(b, s.channel);
+    b.push(b',');
+    push_csv_str(b, s.region);
+    b.push(b',');
+    push_csv_str(b, s.state);
+    b.push(b',');
+    push_fixed(b, s.latitude, 6);
+    b.push(b',');
+    push_fixed(b, s.longitude, 6);
+    b.push(b',');
+    push_date(b, s.open_dt);
+    b.push(b',');
+    if let Some(d) = s.close_dt {
+        push_date(b, d);
+    }
+}
+
+impl SourceRow for Store {
+    const TABLE: Table = Table::Stores;
+    fn truth_key(&self, _: Mark) -> String {
+        self.store_id.to_string()
+    }
+}
+
+impl ArrowRow for Store {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.store_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.store_code))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.name))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.channel))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.region))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.state))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.latitude))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.longitude))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.open_dt))),
+                Arc::new(Date32Array::from_iter(rows.iter().map(|r| r.close_dt))),
+            ],
+        )
+    }
 }
 
 // ---- suppliers ----------------------------------------------------------------------------------
@@ -514,29 +735,101 @@ const SUPPLIER_COUNTRIES: [(&str, i32, i32); 10] = [
     ("IT", 14, 40),
 ];
 
-pub fn write_suppliers(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let model = ctx.model;
-    let mut sink = TextSink::csv(&ctx.cfg.out, Table::Suppliers.raw().path.clone(), Table::Suppliers)?;
-    for id in 1..=model.n_suppliers {
-        let mut r = rng::rng(model.seed, Stream::Supplier, id as u64, 0);
-        let name: String = CompanyName().fake_with_rng(&mut r);
-        let (country, lo, hi) = SUPPLIER_COUNTRIES[r.random_range(0..SUPPLIER_COUNTRIES.len())];
-        let b = &mut sink.line;
-        push_int(b, id);
-        b.push(b',');
-        b.extend_from_slice(format!("SUP-{id:05}").as_bytes());
-        b.push(b',');
-        push_csv_str(b, &name);
-        b.push(b',');
-        push_csv_str(b, country);
-        b.push(b',');
-        push_int(b, r.random_range(lo..=hi) as i64);
-        b.push(b',');
-        b.extend_from_slice(if r.random_bool(0.2) { b"true" } else { b"false" });
-        sink.end_line()?;
+/// A supplier row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Supplier {
+    /// `supplier_id`.
+    pub supplier_id: i64,
+    /// `SUP-00042`.
+    pub supplier_code: String,
+    /// The company's name.
+    pub name: String,
+    /// ISO country code.
+    pub country_code: &'static str,
+    /// Days from order to delivery.
+    pub lead_time_days: i32,
+    /// A preferred supplier.
+    pub preferred: bool,
+}
+
+/// Supplier `id`'s row.
+pub fn supplier_row(model: &Model, id: i64) -> Supplier {
+    let mut r = rng::rng(model.seed, Stream::Supplier, id as u64, 0);
+    let name: String = CompanyName().fake_with_rng(&mut r);
+    let (country, lo, hi) = SUPPLIER_COUNTRIES[r.random_range(0..SUPPLIER_COUNTRIES.len())];
+    let lead_time_days = r.random_range(lo..=hi);
+    Supplier {
+        supplier_id: id,
+        supplier_code: format!("SUP-{id:05}"),
+        name,
+        country_code: country,
+        lead_time_days,
+        preferred: r.random_bool(0.2),
     }
-    out.close(ctx, Table::Suppliers, sink)?;
-    Ok(())
+}
+
+/// The suppliers file, in id order (suppliers carry no anomalies).
+pub struct Suppliers<'m> {
+    model: &'m Model,
+    next_id: i64,
+}
+
+impl<'m> Suppliers<'m> {
+    /// The suppliers file of `model`.
+    pub fn new(model: &'m Model) -> Self {
+        Suppliers { model, next_id: 1 }
+    }
+}
+
+impl Iterator for Suppliers<'_> {
+    type Item = Generated<Supplier>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = self.next_id;
+        if id > self.model.n_suppliers {
+            return None;
+        }
+        self.next_id += 1;
+        Some(Generated::clean(supplier_row(self.model, id)))
+    }
+}
+
+/// `s` as a CSV line (no newline) into `b`.
+pub fn push_supplier(b: &mut Vec<u8>, s: &Supplier) {
+    push_int(b, s.supplier_id);
+    b.push(b',');
+    b.extend_from_slice(s.supplier_code.as_bytes());
+    b.push(b',');
+    push_csv_str(b, &s.name);
+    b.push(b',');
+    push_csv_str(b, s.country_code);
+    b.push(b',');
+    push_int(b, s.lead_time_days as i64);
+    b.push(b',');
+    b.extend_from_slice(if s.preferred { b"true" } else { b"false" });
+}
+
+impl SourceRow for Supplier {
+    const TABLE: Table = Table::Suppliers;
+    fn truth_key(&self, _: Mark) -> String {
+        self.supplier_id.to_string()
+    }
+}
+
+impl ArrowRow for Supplier {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.supplier_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.supplier_code))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.name))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.country_code))),
+                Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.lead_time_days))),
+                Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.preferred)))),
+            ],
+        )
+    }
 }
 
 #[cfg(test)]

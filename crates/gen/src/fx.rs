@@ -1,49 +1,86 @@
-//! Daily exchange rates to AUD as an Excel workbook, as a treasury team would send them.
+//! Daily exchange rates to AUD, as a treasury team would publish them.
 
-use medallion_schema::{PathVars, Table, render_path};
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+use std::sync::Arc;
 
-use crate::sink::write_atomic;
-use crate::text::{civil_from_days, date_string};
+use arrow::array::{Date32Array, Decimal128Array, RecordBatch, StringArray};
+use arrow::error::ArrowError;
+use medallion_schema::Table;
+
+use crate::model::Model;
+use crate::text::Day;
 use crate::world::CURRENCIES;
-use crate::{Ctx, GenError, UnitOutput};
+use crate::{ArrowRow, Generated, Mark, SourceRow};
 
-pub fn write_exchange_rates(ctx: &Ctx<'_>, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (cfg, model) = (ctx.cfg, ctx.model);
-    let raw = Table::ExchangeRates.raw();
-    let rel = if cfg.increment {
-        let (a, b) = (date_string(cfg.start), date_string(cfg.end() - 1));
-        let pattern = raw.increment_path.as_deref().unwrap_or(&raw.path);
-        render_path(pattern, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })?
-    } else {
-        raw.path.clone()
-    };
-    let fail = |source: rust_xlsxwriter::XlsxError| GenError::Xlsx { file: rel.clone(), source };
-    let mut wb = Workbook::new();
-    // A fixed creation time keeps the workbook byte-identical between runs.
-    let created = ExcelDateTime::from_ymd(2000, 1, 1).map_err(fail)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&created).set_author("medallion-gen"));
-    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
-    let ws = wb.add_worksheet();
-    ws.set_name("rates").map_err(fail)?;
-    for (c, name) in raw.column_names().iter().enumerate() {
-        ws.write_string(0, c as u16, *name).map_err(fail)?;
+/// One day's rate of one currency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExchangeRate {
+    /// The day.
+    pub date: Day,
+    /// ISO currency code.
+    pub currency: &'static str,
+    /// AUD per unit of the currency.
+    pub rate_to_aud: f64,
+}
+
+/// Every currency's rate for each day of `from..to`, day by day (rates carry no anomalies).
+///
+/// ```
+/// use medallion_gen::{fx::ExchangeRates, model::Model, text::parse_date};
+/// let day = parse_date("2024-05-01").unwrap();
+/// let model = Model::new(42, 0.01, day + 7);
+/// let rates: Vec<_> = ExchangeRates::new(&model, day, day + 7).collect();
+/// assert_eq!(rates.len(), 7 * 5);
+/// assert!(rates.iter().filter(|r| r.row.currency == "AUD").all(|r| r.row.rate_to_aud == 1.0));
+/// ```
+pub struct ExchangeRates<'m> {
+    model: &'m Model,
+    day: Day,
+    to: Day,
+    currency: usize,
+}
+
+impl<'m> ExchangeRates<'m> {
+    /// The rates of days `from..to`.
+    pub fn new(model: &'m Model, from: Day, to: Day) -> Self {
+        ExchangeRates { model, day: from, to, currency: 0 }
     }
-    let mut row = 1u32;
-    for day in cfg.start..cfg.end() {
-        let (y, m, d) = civil_from_days(day);
-        let date = ExcelDateTime::from_ymd(y as u16, m as u8, d as u8).map_err(fail)?;
-        for (c, (code, _)) in CURRENCIES.iter().enumerate() {
-            ws.write_date_with_format(row, 0, &date, &date_fmt).map_err(fail)?;
-            ws.write_string(row, 1, *code).map_err(fail)?;
-            ws.write_number(row, 2, model.fx_rate(day, c)).map_err(fail)?;
-            row += 1;
+}
+
+impl Iterator for ExchangeRates<'_> {
+    type Item = Generated<ExchangeRate>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.currency == CURRENCIES.len() {
+            self.currency = 0;
+            self.day += 1;
         }
+        if self.day >= self.to {
+            return None;
+        }
+        let c = self.currency;
+        self.currency += 1;
+        Some(Generated::clean(ExchangeRate { date: self.day, currency: CURRENCIES[c].0, rate_to_aud: self.model.fx_rate(self.day, c) }))
     }
-    let bytes = wb.save_to_buffer().map_err(fail)?;
-    write_atomic(&cfg.out.join(&rel), &bytes)?;
-    let rows = (row - 1) as u64;
-    out.add_file(Table::ExchangeRates, rows, bytes.len() as u64);
-    ctx.progress.rows(Table::ExchangeRates, rows);
-    Ok(())
+}
+
+impl SourceRow for ExchangeRate {
+    const TABLE: Table = Table::ExchangeRates;
+    fn truth_key(&self, _: Mark) -> String {
+        format!("{}|{}", crate::text::date_string(self.date), self.currency)
+    }
+}
+
+impl ArrowRow for ExchangeRate {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        // decimal(18, 8): the rate rounded to 8 places, as the workbook's reader would keep it.
+        let rate = rows.iter().map(|r| (r.rate_to_aud * 1e8).round() as i128);
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.date))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.currency))),
+                Arc::new(Decimal128Array::from_iter_values(rate).with_precision_and_scale(18, 8)?),
+            ],
+        )
+    }
 }

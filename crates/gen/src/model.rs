@@ -14,15 +14,22 @@ use crate::world::{COUNTRIES, CURRENCIES, country_for};
 pub const DIM_ANCHOR: Day = days_from_civil(2023, 1, 1);
 /// The exchange-rate random walk starts here; generated dates may not precede it.
 pub const FX_EPOCH: Day = days_from_civil(2010, 1, 1);
+/// First day of a default run.
 pub const DEFAULT_START: Day = DIM_ANCHOR;
+/// Days of a default run (three years).
 pub const DEFAULT_DAYS: u32 = 1095;
 
 /// Rows at scale 1 (SPEC §2).
 pub const CUSTOMERS_AT_1: f64 = 80_000.0;
+/// Products at scale 1.
 pub const PRODUCTS_AT_1: f64 = 25_000.0;
+/// Stores at scale 1.
 pub const STORES_AT_1: f64 = 5_000.0;
+/// Suppliers at scale 1.
 pub const SUPPLIERS_AT_1: f64 = 8_000.0;
+/// Orders per day at scale 1 (≈1 M over three years).
 pub const ORDERS_PER_DAY_AT_1: f64 = 1_000_000.0 / DEFAULT_DAYS as f64;
+/// Events per day at scale 1 (≈2 M over three years).
 pub const EVENTS_PER_DAY_AT_1: f64 = 2_000_000.0 / DEFAULT_DAYS as f64;
 /// Hourly readings of 720 shelves over a year ≈ 6.3 million rows.
 pub const SENSOR_SHELVES_AT_1: f64 = 720.0;
@@ -35,50 +42,73 @@ const MIN_DIM: i64 = 20;
 
 /// Ids used for deliberate foreign-key violations: far above any real key.
 pub const UNKNOWN_CUSTOMER_BASE: i64 = 900_000_000;
+/// Store ids used for deliberate foreign-key violations.
 pub const UNKNOWN_STORE_BASE: i64 = 90_000_000;
+/// Product ids used for deliberate foreign-key violations.
 pub const UNKNOWN_PRODUCT_BASE: i64 = 900_000_000;
 
+/// A store's core attributes, computed from the seed.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreCore {
+    /// Store id.
     pub id: i64,
+    /// A web store (every 20th id).
     pub is_web: bool,
+    /// Index into [`COUNTRIES`].
     pub country: usize,
+    /// Index into the country's states.
     pub state: usize,
+    /// Opening day.
     pub open_dt: Day,
+    /// Closing day, if it closes.
     pub close_dt: Option<Day>,
 }
 
 impl StoreCore {
+    /// The store's UTC offset in minutes.
     pub fn offset_min(&self) -> i32 {
         COUNTRIES[self.country].states[self.state].offset_min
     }
+    /// Whether it trades on `day`.
     pub fn is_open_on(&self, day: Day) -> bool {
         self.open_dt <= day && self.close_dt.is_none_or(|c| day < c)
     }
 }
 
+/// A product's core attributes, computed from the seed.
 #[derive(Debug, Clone, Copy)]
 pub struct ProductCore {
+    /// Product id.
     pub id: i64,
+    /// Index into [`CATEGORIES`](crate::world::CATEGORIES).
     pub category: usize,
+    /// Index into the category's subcategories.
     pub subcategory: usize,
     /// Catalogue price in AUD, scale 4 (whole cents).
     pub price_aud: i64,
+    /// First day on sale.
     pub introduced_dt: Day,
+    /// Last day on sale, if discontinued.
     pub discontinued_dt: Option<Day>,
 }
 
 impl ProductCore {
+    /// Whether it is on sale on `day`.
     pub fn is_available_on(&self, day: Day) -> bool {
         self.introduced_dt <= day && self.discontinued_dt.is_none_or(|d| day < d)
     }
 }
 
+/// A customer's core attributes, computed from the seed.
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerCore {
+    /// Customer id.
     pub id: i64,
+    /// Index into [`COUNTRIES`].
     pub country: usize,
+    /// Index into the country's states.
     pub state: usize,
+    /// The day they joined.
     pub join_day: Day,
 }
 
@@ -100,12 +130,19 @@ fn coprime_multiplier(n: u64, salt: u64) -> u64 {
 /// Sizes and pure attribute functions for one (seed, scale).
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The seed.
     pub seed: u64,
+    /// The scale (1 = the brief's volumes).
     pub scale: f64,
+    /// Customers.
     pub n_customers: i64,
+    /// Products.
     pub n_products: i64,
+    /// Stores (physical and web).
     pub n_stores: i64,
+    /// Suppliers.
     pub n_suppliers: i64,
+    /// Shelves carrying sensors.
     pub n_sensor_shelves: i64,
     customer_zipf: Zipf<f64>,
     product_zipf: Zipf<f64>,
@@ -120,6 +157,7 @@ fn scaled(at_1: f64, scale: f64) -> i64 {
 }
 
 impl Model {
+    /// The model of `seed` at `scale`, generating up to `last_day`.
     pub fn new(seed: u64, scale: f64, last_day: Day) -> Self {
         let n_customers = scaled(CUSTOMERS_AT_1, scale);
         let n_products = scaled(PRODUCTS_AT_1, scale);
@@ -141,10 +179,12 @@ impl Model {
 
     // ---- stores -------------------------------------------------------------------------------
 
+    /// Web stores.
     pub fn n_web_stores(&self) -> i64 {
         (self.n_stores - 1) / WEB_STORE_EVERY + 1
     }
 
+    /// Physical stores.
     pub fn n_pos_stores(&self) -> i64 {
         self.n_stores - self.n_web_stores()
     }
@@ -155,6 +195,7 @@ impl Model {
         (k / per_block) * WEB_STORE_EVERY + 2 + k % per_block
     }
 
+    /// Store `id`'s core attributes.
     pub fn store(&self, id: i64) -> StoreCore {
         let h = hash(self.seed, Stream::Store, id as u64, 0);
         let is_web = (id - 1) % WEB_STORE_EVERY == 0;
@@ -196,6 +237,7 @@ impl Model {
 
     // ---- products -----------------------------------------------------------------------------
 
+    /// Product `id`'s core attributes.
     pub fn product(&self, id: i64) -> ProductCore {
         let h = hash(self.seed, Stream::Product, id as u64, 0);
         let category = (h % crate::world::CATEGORIES.len() as u64) as usize;
@@ -235,6 +277,7 @@ impl Model {
 
     // ---- customers ----------------------------------------------------------------------------
 
+    /// Customer `id`'s core attributes.
     pub fn customer(&self, id: i64) -> CustomerCore {
         let h = hash(self.seed, Stream::Customer, id as u64, 0);
         let country = country_for((h % 100) as u32);
@@ -283,10 +326,12 @@ impl Model {
         (x + u).floor().max(0.0) as u64
     }
 
+    /// Orders placed on `day` (a seasonal, weekly and random pattern).
     pub fn orders_on(&self, day: Day) -> u64 {
         self.round_count(ORDERS_PER_DAY_AT_1 * self.scale * self.day_factor(day, Stream::DayVolume), day, Stream::DayVolume)
     }
 
+    /// Clickstream events on `day`.
     pub fn events_on(&self, day: Day) -> u64 {
         self.round_count(EVENTS_PER_DAY_AT_1 * self.scale * self.day_factor(day, Stream::EventDay), day, Stream::EventDay)
     }
@@ -300,6 +345,7 @@ impl Model {
     }
 }
 
+/// The index of a currency code in [`CURRENCIES`] (AUD when unknown).
 pub fn currency_index(code: &str) -> usize {
     CURRENCIES.iter().position(|(c, _)| *c == code).unwrap_or(0)
 }

@@ -4,21 +4,20 @@
 //! written by looping over it, the returns table regenerates the orders it needs, and the
 //! duplicate-order anomaly re-creates a neighbouring day's order without generating that day.
 
+use std::ops::Range;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Decimal128Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
-use medallion_schema::{AnomalyKind, PathVars, Table, render_path};
+use arrow::array::{Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::error::ArrowError;
+use medallion_schema::{AnomalyKind, Table};
 use rand::RngExt;
 
 use crate::dims::picker;
 use crate::model::{Model, UNKNOWN_CUSTOMER_BASE, UNKNOWN_PRODUCT_BASE, UNKNOWN_STORE_BASE, currency_index};
-use crate::rng::{self, AnomalyPicker, Stream};
-use crate::sink::TextSink;
-use crate::text::{
-    Day, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, date_string, push_csv_str, push_date, push_decimal, push_int, push_ts,
-};
+use crate::rng::{self, KindPicker, Stream};
+use crate::text::{Day, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, push_csv_str, push_date, push_decimal, push_int, push_ts};
 use crate::world::{COUNTRIES, COUPONS, PAYMENT_POS, PAYMENT_WEB, RETURN_REASONS, weighted};
-use crate::{Ctx, GenError, UnitOutput};
+use crate::{ArrowRow, Generated, Mark, SourceRow};
 
 /// The base feed is part 0 of a day; a late-arriving file is part 1.
 pub const LATE_PART: u32 = 1;
@@ -28,27 +27,43 @@ const LATE_SHARE: f64 = 0.25;
 const RETURN_RATE: f64 = 0.0285;
 const WEB_SHARE: f64 = 0.35;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A row of `orders_header`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OrderHeader {
+    /// `order_id` (see [`order_id`]).
     pub order_id: i64,
+    /// When, a UTC instant (microseconds).
     pub order_ts_us: i64,
+    /// The store's UTC offset, in which `order_ts` is written.
     pub offset_min: i32,
+    /// The store's local date.
     pub order_dt_local: Day,
+    /// The customer (unknown with `unknown_customer`).
     pub customer_id: i64,
+    /// The store (unknown with `unknown_store`).
     pub store_id: i64,
+    /// `web` or `pos`.
     pub channel: &'static str,
+    /// How it was paid.
     pub payment_method: &'static str,
+    /// A coupon, for some.
     pub coupon_code: Option<&'static str>,
     /// Scale 2.
     pub shipping_fee: i64,
+    /// The store's currency.
     pub currency: &'static str,
 }
 
+/// A row of `orders_lines`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OrderLine {
+    /// The order.
     pub order_id: i64,
+    /// 1-based line number.
     pub line_number: i32,
+    /// The product (unknown with `unknown_product`).
     pub product_id: i64,
+    /// Quantity (negative with `negative_qty`).
     pub qty: i32,
     /// Scale 4.
     pub unit_price: i64,
@@ -58,35 +73,54 @@ pub struct OrderLine {
     pub tax_pct: i64,
 }
 
+/// A row of `shipments`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Shipment {
+    /// `order_id · 10 + 1`.
     pub shipment_id: i64,
+    /// The order.
     pub order_id: i64,
+    /// Carrier name.
     pub carrier: &'static str,
+    /// Dispatch, a UTC instant (microseconds).
     pub shipped_at_us: i64,
+    /// Delivery, if delivered by the end of the run.
     pub delivered_at_us: Option<i64>,
     /// Scale 2.
     pub ship_cost: i64,
 }
 
+/// A row of `returns`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Return {
+    /// `order_id · 100 + line_number`.
     pub return_id: i64,
+    /// The order.
     pub order_id: i64,
+    /// The product returned.
     pub product_id: i64,
+    /// When, a UTC instant (microseconds).
     pub return_ts_us: i64,
+    /// Quantity returned.
     pub qty: i32,
+    /// Why, in words.
     pub reason: &'static str,
+    /// Why, as a code (the column added by the table's schema evolution).
     pub reason_code: &'static str,
 }
 
 /// One order with everything that hangs off it; reused between orders to avoid allocation.
 #[derive(Debug, Default)]
 pub struct Order {
+    /// The header.
     pub header: OrderHeader,
+    /// The header's anomaly (a duplicate's original carries `duplicate_order_id` but is clean).
     pub header_anomaly: Option<AnomalyKind>,
+    /// The lines and their anomalies.
     pub lines: Vec<(OrderLine, Option<AnomalyKind>)>,
+    /// The shipment and its anomaly, if dispatched by the end of the run.
     pub shipment: Option<(Shipment, Option<AnomalyKind>)>,
+    /// Returns of its lines that have happened by the end of the run.
     pub returns: Vec<Return>,
 }
 
@@ -99,15 +133,17 @@ pub fn order_id(day: Day, part: u32, idx: u64) -> i64 {
 /// Generates the orders of one (day, part).
 pub struct OrderGen<'m> {
     model: &'m Model,
+    /// The day.
     pub day: Day,
+    /// 0 for the regular feed, 1 for a late file.
     pub part: u32,
     /// Orders in this (day, part).
     pub count: u64,
     /// Generation horizon: nothing happens after it (deliveries, returns).
     as_of_us: i64,
-    header_picker: (AnomalyPicker, Vec<AnomalyKind>),
-    line_picker: (AnomalyPicker, Vec<AnomalyKind>),
-    ship_picker: (AnomalyPicker, Vec<AnomalyKind>),
+    header_picker: KindPicker,
+    line_picker: KindPicker,
+    ship_picker: KindPicker,
 }
 
 fn hour_weights(web: bool) -> &'static [(u32, u32); 24] {
@@ -167,6 +203,7 @@ fn hour_weights(web: bool) -> &'static [(u32, u32); 24] {
 }
 
 impl<'m> OrderGen<'m> {
+    /// The orders of (`day`, `part`); nothing happens after `as_of` (deliveries, returns).
     pub fn new(model: &'m Model, day: Day, part: u32, as_of: Day) -> Self {
         let count = if part == 0 { model.orders_on(day) } else { (model.orders_on(day) as f64 * LATE_SHARE).ceil() as u64 };
         let chunk = (day as u64) << 8 | part as u64;
@@ -224,7 +261,7 @@ impl<'m> OrderGen<'m> {
                 tax_pct: state.tax_bp,
             };
             subtotal_cents += cents * qty as i64 * (10_000 - discount) / 10_000;
-            let anomaly = self.line_picker.0.pick(idx * 8 + j as u64).map(|k| self.line_picker.1[k]);
+            let anomaly = self.line_picker.pick(idx * 8 + j as u64);
             match anomaly {
                 Some(AnomalyKind::UnknownProduct) => line.product_id = UNKNOWN_PRODUCT_BASE + r.random_range(1..1_000_000),
                 Some(AnomalyKind::NegativeQty) => line.qty = -r.random_range(1..=3),
@@ -248,12 +285,7 @@ impl<'m> OrderGen<'m> {
             currency,
         };
         // Late files carry no duplicate-order anomaly: duplicates live in the regular feed.
-        o.header_anomaly = self
-            .header_picker
-            .0
-            .pick(idx)
-            .map(|k| self.header_picker.1[k])
-            .filter(|k| self.part == 0 || *k != AnomalyKind::DuplicateOrderId);
+        o.header_anomaly = self.header_picker.pick(idx).filter(|k| self.part == 0 || *k != AnomalyKind::DuplicateOrderId);
         match o.header_anomaly {
             Some(AnomalyKind::UnknownCustomer) => o.header.customer_id = UNKNOWN_CUSTOMER_BASE + r.random_range(1..1_000_000),
             Some(AnomalyKind::UnknownStore) => o.header.store_id = UNKNOWN_STORE_BASE + r.random_range(1..1_000_000),
@@ -266,7 +298,7 @@ impl<'m> OrderGen<'m> {
         let carrier = &country.carriers[s.random_range(0..country.carriers.len())];
         let shipped_at_us = order_ts_us + s.random_range(2 * 3600..48 * 3600) * MICROS_PER_SECOND;
         let sla_secs = carrier.sla_days * 86_400;
-        let ship_anomaly = self.ship_picker.0.pick(idx).map(|k| self.ship_picker.1[k]);
+        let ship_anomaly = self.ship_picker.pick(idx);
         let transit_secs = if ship_anomaly == Some(AnomalyKind::LateDelivery) {
             sla_secs + s.random_range(3600..5 * 86_400)
         } else {
@@ -315,11 +347,12 @@ impl<'m> OrderGen<'m> {
 
     /// Whether order `idx` of this (day, part) is copied into another day's file.
     pub fn is_duplicated(&self, idx: u64) -> bool {
-        self.part == 0 && self.header_picker.0.pick(idx).map(|k| self.header_picker.1[k]) == Some(AnomalyKind::DuplicateOrderId)
+        self.part == 0 && self.header_picker.pick(idx) == Some(AnomalyKind::DuplicateOrderId)
     }
 }
 
-fn push_header(b: &mut Vec<u8>, h: &OrderHeader) {
+/// `h` as a CSV line (no newline) into `b`.
+pub fn push_header(b: &mut Vec<u8>, h: &OrderHeader) {
     push_int(b, h.order_id);
     b.push(b',');
     push_ts(b, h.order_ts_us, h.offset_min);
@@ -343,7 +376,8 @@ fn push_header(b: &mut Vec<u8>, h: &OrderHeader) {
     b.extend_from_slice(h.currency.as_bytes());
 }
 
-fn push_line(b: &mut Vec<u8>, l: &OrderLine) {
+/// `l` as a CSV line (no newline) into `b`.
+pub fn push_line(b: &mut Vec<u8>, l: &OrderLine) {
     push_int(b, l.order_id);
     b.push(b',');
     push_int(b, l.line_number as i64);
@@ -359,173 +393,233 @@ fn push_line(b: &mut Vec<u8>, l: &OrderLine) {
     push_decimal(b, l.tax_pct, 4);
 }
 
-fn day_path(table: Table, day: Day, part: u32) -> Result<String, GenError> {
-    let date = date_string(day);
-    Ok(render_path(&table.raw().path, &PathVars { date: Some(&date), part: Some(part), ..Default::default() })?)
+/// One row of a day's order files, in the order the files hold them: each order's header, its
+/// lines and its shipment, then the orders re-sent from a neighbouring day.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DayRow {
+    /// A row of the day's `orders_header` file.
+    Header(Generated<OrderHeader>),
+    /// A row of the day's `orders_lines` file.
+    Line(Generated<OrderLine>),
+    /// A shipment of one of the day's orders (the shipments file covers a month).
+    Shipment(Generated<Shipment>),
 }
 
-/// Accumulates a file's shipments as Arrow columns.
-struct ShipmentColumns {
-    id: Int64Builder,
-    order_id: Int64Builder,
-    carrier: StringBuilder,
-    shipped_at: TimestampMicrosecondBuilder,
-    delivered_at: TimestampMicrosecondBuilder,
-    cost: Decimal128Builder,
+/// Every row of one (day, part) of orders: part 0 is the regular feed (with the orders re-sent
+/// from a neighbouring day of the run at its end, and the day's shipments), part 1 a late file
+/// (orders and lines only). `run` is the generated range; nothing happens after its end.
+pub struct DayOrders<'m> {
+    model: &'m Model,
+    orders: OrderGen<'m>,
+    run: Range<Day>,
+    next_idx: u64,
+    order: Order,
+    /// Rows of the current order not yet handed out, in reverse order.
+    queue: Vec<DayRow>,
+    /// Days whose duplicated orders are re-sent in this file, still to go.
+    resend_from: Vec<Day>,
+    resending: Option<(OrderGen<'m>, u64)>,
 }
 
-impl ShipmentColumns {
-    fn new() -> Self {
-        ShipmentColumns {
-            id: Int64Builder::new(),
-            order_id: Int64Builder::new(),
-            carrier: StringBuilder::new(),
-            shipped_at: TimestampMicrosecondBuilder::new(),
-            delivered_at: TimestampMicrosecondBuilder::new(),
-            cost: Decimal128Builder::new().with_precision_and_scale(12, 2).expect("valid decimal"),
-        }
-    }
-
-    fn push(&mut self, s: &Shipment) {
-        self.id.append_value(s.shipment_id);
-        self.order_id.append_value(s.order_id);
-        self.carrier.append_value(s.carrier);
-        self.shipped_at.append_value(s.shipped_at_us);
-        self.delivered_at.append_option(s.delivered_at_us);
-        self.cost.append_value(s.ship_cost as i128);
-    }
-
-    /// The canonical schema without its descriptive metadata.
-    fn schema() -> arrow::datatypes::SchemaRef {
-        Arc::new(Table::Shipments.schema().as_ref().clone().with_metadata(Default::default()))
-    }
-
-    fn finish(mut self) -> Result<RecordBatch, GenError> {
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(self.id.finish()),
-            Arc::new(self.order_id.finish()),
-            Arc::new(self.carrier.finish()),
-            Arc::new(self.shipped_at.finish()),
-            Arc::new(self.delivered_at.finish()),
-            Arc::new(self.cost.finish()),
-        ];
-        RecordBatch::try_new(Self::schema(), cols).map_err(|source| GenError::Arrow { table: Table::Shipments, source })
-    }
-}
-
-/// Shipments of one file, with their positions for the ground truth; a day's worth of rows is
-/// buffered as Arrow columns, then streamed to the Parquet file.
-struct ShipmentFile {
-    rel: String,
-    columns: ShipmentColumns,
-    sink: medallion_delta::ParquetFile,
-    rows: u64,
-}
-
-impl ShipmentFile {
-    fn flush(&mut self) -> Result<(), GenError> {
-        let columns = std::mem::replace(&mut self.columns, ShipmentColumns::new());
-        let batch = columns.finish()?;
-        if batch.num_rows() > 0 {
-            self.sink.write(&batch)?;
-        }
-        Ok(())
-    }
-}
-
-/// Writes the orders and lines of one (day, part) file pair; shipments go to `ships` if given.
-fn write_day_files(
-    ctx: &Ctx<'_>,
-    g: &OrderGen<'_>,
-    out: &mut UnitOutput,
-    mut ships: Option<&mut ShipmentFile>,
-) -> Result<(TextSink, TextSink), GenError> {
-    let cfg = ctx.cfg;
-    let mut headers = TextSink::csv(&cfg.out, day_path(Table::OrdersHeader, g.day, g.part)?, Table::OrdersHeader)?;
-    let mut lines = TextSink::csv(&cfg.out, day_path(Table::OrdersLines, g.day, g.part)?, Table::OrdersLines)?;
-    let mut order = Order::default();
-    for idx in 0..g.count {
-        g.order(idx, &mut order);
-        // A duplicate's original row is clean; the anomaly is its copy in another file.
-        if let Some(k) = order.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId) {
-            out.truth.push(Table::OrdersHeader, k.code(), order.header.order_id.to_string(), &headers.rel, headers.next_line_no());
-        }
-        push_header(&mut headers.line, &order.header);
-        headers.end_line()?;
-        for (line, anomaly) in &order.lines {
-            if let Some(k) = anomaly {
-                let key = format!("{}|{}", line.order_id, line.line_number);
-                out.truth.push(Table::OrdersLines, k.code(), key, &lines.rel, lines.next_line_no());
-            }
-            push_line(&mut lines.line, line);
-            lines.end_line()?;
-        }
-        if let (Some(file), Some((s, anomaly))) = (ships.as_deref_mut(), &order.shipment) {
-            if let Some(k) = anomaly {
-                out.truth.push(Table::Shipments, k.code(), s.shipment_id.to_string(), &file.rel, file.rows);
-            }
-            file.columns.push(s);
-            file.rows += 1;
-        }
-    }
-    Ok((headers, lines))
-}
-
-/// Days `from..to` (within the run's range): one header and one lines file per day, and one
-/// shipments file for the segment.
-pub fn write_orders(ctx: &Ctx<'_>, from: Day, to: Day, out: &mut UnitOutput) -> Result<(), GenError> {
-    let (cfg, model) = (ctx.cfg, ctx.model);
-    let (first, last) = (cfg.start, cfg.end() - 1);
-    let (a, b) = (date_string(from), date_string(to - 1));
-    let rel = render_path(&Table::Shipments.raw().path, &PathVars { from: Some(&a), to: Some(&b), ..Default::default() })?;
-    let options = medallion_delta::FileOptions {
-        zstd_level: 3,
-        max_row_group_rows: 128 * 1024,
-        created_by: "medallion-gen".into(),
-        // Unique ids gain nothing from a dictionary and its hash table costs memory.
-        no_dictionary: vec!["shipment_id".into(), "order_id".into()],
-        ..Default::default()
-    };
-    let sink = medallion_delta::ParquetFile::create(&cfg.out.join(&rel), ShipmentColumns::schema(), &options)?;
-    let mut ships = ShipmentFile { rel, columns: ShipmentColumns::new(), sink, rows: 0 };
-    let mut order = Order::default();
-    for day in from..to {
-        let g = OrderGen::new(model, day, 0, cfg.end());
-        let (mut headers, lines) = write_day_files(ctx, &g, out, Some(&mut ships))?;
+impl<'m> DayOrders<'m> {
+    /// The rows of `day`, part `part`, of a run over `run`.
+    pub fn new(model: &'m Model, day: Day, part: u32, run: Range<Day>) -> Self {
+        let orders = OrderGen::new(model, day, part, run.end);
         // Re-sent orders: a day's duplicates land in the next day's file, the last day's in the
-        // previous day's. A one-day range has no other file, so no duplicates.
-        let mut sources = Vec::new();
-        if day > first {
-            sources.push(day - 1);
-        }
-        if day + 1 == last {
-            sources.push(last);
-        }
-        for src in sources {
-            let sg = OrderGen::new(model, src, 0, cfg.end());
-            for idx in (0..sg.count).filter(|i| sg.is_duplicated(*i)) {
-                sg.order(idx, &mut order);
-                let key = order.header.order_id.to_string();
-                out.truth.push(Table::OrdersHeader, AnomalyKind::DuplicateOrderId.code(), key, &headers.rel, headers.next_line_no());
-                push_header(&mut headers.line, &order.header);
-                headers.end_line()?;
+        // previous day's. A one-day range has no other file, so no duplicates. Late files have none.
+        let mut resend_from = Vec::new();
+        if part == 0 {
+            let last = run.end - 1;
+            if day + 1 == last {
+                resend_from.push(last);
+            }
+            if day > run.start {
+                resend_from.push(day - 1);
             }
         }
-        out.close(ctx, Table::OrdersHeader, headers)?;
-        out.close(ctx, Table::OrdersLines, lines)?;
-        ships.flush()?;
+        DayOrders { model, orders, run, next_idx: 0, order: Order::default(), queue: Vec::with_capacity(16), resend_from, resending: None }
     }
-    let bytes = ships.sink.close()?;
-    out.add_file(Table::Shipments, ships.rows, bytes);
-    ctx.progress.rows(Table::Shipments, ships.rows);
-    Ok(())
+
+    fn next_resent(&mut self) -> Option<DayRow> {
+        loop {
+            if self.resending.is_none() {
+                let src = self.resend_from.pop()?;
+                self.resending = Some((OrderGen::new(self.model, src, 0, self.run.end), 0));
+            }
+            let (g, idx) = self.resending.as_mut().expect("set above");
+            while *idx < g.count {
+                let i = *idx;
+                *idx += 1;
+                if g.is_duplicated(i) {
+                    g.order(i, &mut self.order);
+                    return Some(DayRow::Header(Generated::anomaly(self.order.header, Some(AnomalyKind::DuplicateOrderId))));
+                }
+            }
+            self.resending = None;
+        }
+    }
 }
 
-/// A late file: part 1 of the day before the increment, carrying orders and their lines only
-/// (their shipments are not in this feed).
-pub fn write_late_orders(ctx: &Ctx<'_>, day: Day, out: &mut UnitOutput) -> Result<(), GenError> {
-    let g = OrderGen::new(ctx.model, day, LATE_PART, ctx.cfg.end());
-    let (headers, lines) = write_day_files(ctx, &g, out, None)?;
-    out.close(ctx, Table::OrdersHeader, headers)?;
-    out.close(ctx, Table::OrdersLines, lines)
+impl Iterator for DayOrders<'_> {
+    type Item = DayRow;
+
+    fn next(&mut self) -> Option<DayRow> {
+        if let Some(row) = self.queue.pop() {
+            return Some(row);
+        }
+        if self.next_idx < self.orders.count {
+            let idx = self.next_idx;
+            self.next_idx += 1;
+            let o = &mut self.order;
+            self.orders.order(idx, o);
+            if let Some((s, anomaly)) = o.shipment.filter(|_| self.orders.part == 0) {
+                self.queue.push(DayRow::Shipment(Generated::anomaly(s, anomaly)));
+            }
+            for (line, anomaly) in o.lines.iter().rev() {
+                self.queue.push(DayRow::Line(Generated::anomaly(*line, *anomaly)));
+            }
+            // A duplicate's original row is clean; the anomaly is its copy in another file.
+            let mark = o.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId);
+            return Some(DayRow::Header(Generated::anomaly(o.header, mark)));
+        }
+        self.next_resent()
+    }
+}
+
+macro_rules! day_table {
+    ($(#[$doc:meta])* $name:ident, $variant:ident, $row:ty) => {
+        $(#[$doc])*
+        pub struct $name<'m>(DayOrders<'m>);
+
+        impl<'m> $name<'m> {
+            /// The rows of `day`, part `part`, of a run over `run` (see [`DayOrders`]).
+            pub fn new(model: &'m Model, day: Day, part: u32, run: Range<Day>) -> Self {
+                $name(DayOrders::new(model, day, part, run))
+            }
+        }
+
+        impl Iterator for $name<'_> {
+            type Item = Generated<$row>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                self.0.by_ref().find_map(|r| match r {
+                    DayRow::$variant(g) => Some(g),
+                    _ => None,
+                })
+            }
+        }
+    };
+}
+
+day_table!(
+    /// The rows of one day's `orders_header` file (re-sent duplicates at the end).
+    ///
+    /// ```
+    /// use medallion_gen::{model::Model, orders::OrderHeaders, text::parse_date};
+    /// let day = parse_date("2024-05-01").unwrap();
+    /// let model = Model::new(42, 0.01, day + 3);
+    /// let headers: Vec<_> = OrderHeaders::new(&model, day + 1, 0, day..day + 3).collect();
+    /// assert!(headers.len() as u64 >= model.orders_on(day + 1));
+    /// ```
+    OrderHeaders,
+    Header,
+    OrderHeader
+);
+day_table!(
+    /// The rows of one day's `orders_lines` file.
+    OrderLines,
+    Line,
+    OrderLine
+);
+day_table!(
+    /// The shipments of one day's orders (dispatched before the run's end).
+    Shipments,
+    Shipment,
+    Shipment
+);
+
+impl SourceRow for OrderHeader {
+    const TABLE: Table = Table::OrdersHeader;
+    fn truth_key(&self, _: Mark) -> String {
+        self.order_id.to_string()
+    }
+}
+
+impl SourceRow for OrderLine {
+    const TABLE: Table = Table::OrdersLines;
+    fn truth_key(&self, _: Mark) -> String {
+        format!("{}|{}", self.order_id, self.line_number)
+    }
+}
+
+impl SourceRow for Shipment {
+    const TABLE: Table = Table::Shipments;
+    fn truth_key(&self, _: Mark) -> String {
+        self.shipment_id.to_string()
+    }
+}
+
+impl SourceRow for Return {
+    const TABLE: Table = Table::Returns;
+    fn truth_key(&self, _: Mark) -> String {
+        self.return_id.to_string()
+    }
+}
+
+/// A decimal column of `precision` and `scale` from unscaled values.
+fn decimals(values: impl Iterator<Item = Option<i64>>, precision: u8, scale: i8) -> Result<Arc<Decimal128Array>, ArrowError> {
+    Ok(Arc::new(Decimal128Array::from_iter(values.map(|v| v.map(i128::from))).with_precision_and_scale(precision, scale)?))
+}
+
+impl ArrowRow for OrderHeader {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.order_id))),
+                Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.order_ts_us))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.order_dt_local))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.customer_id))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.store_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.channel))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.payment_method))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.coupon_code))),
+                decimals(rows.iter().map(|r| Some(r.shipping_fee)), 12, 2)?,
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.currency))),
+            ],
+        )
+    }
+}
+
+impl ArrowRow for OrderLine {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.order_id))),
+                Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.line_number))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.product_id))),
+                Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.qty))),
+                decimals(rows.iter().map(|r| Some(r.unit_price)), 12, 4)?,
+                decimals(rows.iter().map(|r| Some(r.line_discount_pct)), 5, 4)?,
+                decimals(rows.iter().map(|r| Some(r.tax_pct)), 5, 4)?,
+            ],
+        )
+    }
+}
+
+impl ArrowRow for Shipment {
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, ArrowError> {
+        RecordBatch::try_new(
+            Self::arrow_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.shipment_id))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.order_id))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.carrier))),
+                Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.shipped_at_us))),
+                Arc::new(TimestampMicrosecondArray::from_iter(rows.iter().map(|r| r.delivered_at_us))),
+                decimals(rows.iter().map(|r| Some(r.ship_cost)), 12, 2)?,
+            ],
+        )
+    }
 }

@@ -1,9 +1,11 @@
 //! Deterministic randomness: every (table, chunk, row) draws from its own stream derived from the
 //! seed, so output bytes never depend on thread count, scheduling or which machine made a part.
 
+use medallion_schema::{AnomalyKind, Table};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
+/// The generator behind every stream.
 pub type Rng = Xoshiro256PlusPlus;
 
 /// SplitMix64 finaliser: a fast, well-mixing bijection on u64.
@@ -19,22 +21,57 @@ pub const fn mix(mut z: u64) -> u64 {
 #[derive(Debug, Clone, Copy)]
 #[repr(u64)]
 pub enum Stream {
+    // Explicit numbers: they feed the hashes, so the output must not depend on declaration order.
+    /// Customer attributes.
     Customer = 1,
-    Product,
-    Store,
-    Supplier,
-    DayVolume,
-    Order,
-    OrderAnomaly,
-    Shipment,
-    Return,
-    ReturnChange,
-    EventDay,
-    Sensor,
-    Fx,
-    CustomerChange,
-    ProductChange,
-    AnomalyOffset,
+    /// Product attributes.
+    Product = 2,
+    /// Store attributes.
+    Store = 3,
+    /// Supplier attributes.
+    Supplier = 4,
+    /// Daily volumes.
+    DayVolume = 5,
+    /// Orders and lines.
+    Order = 6,
+    /// Order-level anomalies.
+    OrderAnomaly = 7,
+    /// Shipments.
+    Shipment = 8,
+    /// Returns.
+    Return = 9,
+    /// Return corrections and cancellations.
+    ReturnChange = 10,
+    /// A day of events.
+    EventDay = 11,
+    /// Sensor readings.
+    Sensor = 12,
+    /// Exchange rates.
+    Fx = 13,
+    /// Customer moves.
+    CustomerChange = 14,
+    /// Price changes.
+    ProductChange = 15,
+    /// Where each chunk's anomaly sequence starts.
+    AnomalyOffset = 16,
+}
+
+/// The number a table feeds into its anomaly streams: fixed here, so that reordering
+/// [`Table`] (or adding a table) never changes the output.
+pub const fn table_tag(table: Table) -> u64 {
+    match table {
+        Table::Customers => 0,
+        Table::Products => 1,
+        Table::Stores => 2,
+        Table::Suppliers => 3,
+        Table::OrdersHeader => 4,
+        Table::OrdersLines => 5,
+        Table::Events => 6,
+        Table::Sensors => 7,
+        Table::ExchangeRates => 8,
+        Table::Shipments => 9,
+        Table::Returns => 10,
+    }
 }
 
 /// A hash of (seed, stream, a, b).
@@ -68,6 +105,7 @@ pub struct AnomalyPicker {
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl AnomalyPicker {
+    /// A picker for `rates` (in catalogue order) of chunk `chunk` of the table tagged `table_tag`.
     pub fn new(seed: u64, table_tag: u64, chunk: u64, rates: &[f64]) -> Self {
         let mut acc = 0.0;
         let bounds = rates
@@ -88,9 +126,38 @@ impl AnomalyPicker {
     }
 }
 
+/// Which anomaly kind, if any, each row of one chunk of a table carries.
+#[derive(Debug, Clone)]
+pub struct KindPicker {
+    picker: AnomalyPicker,
+    kinds: Vec<AnomalyKind>,
+}
+
+impl KindPicker {
+    /// The picker of chunk `chunk` of `table`, with the catalogue's rates of its kinds.
+    pub fn new(seed: u64, table: Table, chunk: u64) -> Self {
+        let kinds: Vec<AnomalyKind> = AnomalyKind::of_table(table).collect();
+        let rates: Vec<f64> = kinds.iter().map(|k| k.spec().rate).collect();
+        KindPicker { picker: AnomalyPicker::new(seed, table_tag(table), chunk, &rates), kinds }
+    }
+
+    /// The kind row `i` of the chunk carries, if any.
+    #[inline]
+    pub fn pick(&self, i: u64) -> Option<AnomalyKind> {
+        self.picker.pick(i).map(|k| self.kinds[k])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_table_has_its_own_tag() {
+        // (The committed sample pins the values themselves: changing one changes its bytes.)
+        let tags: std::collections::BTreeSet<u64> = Table::ALL.into_iter().map(table_tag).collect();
+        assert_eq!(tags.len(), Table::ALL.len());
+    }
 
     #[test]
     fn picker_hits_rates_tightly() {

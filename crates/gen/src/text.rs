@@ -15,6 +15,7 @@ fn push_2(buf: &mut Vec<u8>, v: u32) {
     buf.push(b'0' + (v % 10) as u8);
 }
 
+/// An integer in decimal.
 #[inline]
 pub fn push_int(buf: &mut Vec<u8>, v: i64) {
     buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
@@ -52,6 +53,7 @@ pub fn push_date(buf: &mut Vec<u8>, day: Day) {
     push_2(buf, d);
 }
 
+/// `YYYY-MM-DD`.
 pub fn date_string(day: Day) -> String {
     let mut b = Vec::with_capacity(10);
     push_date(&mut b, day);

@@ -3,11 +3,17 @@
 //! UTC offsets are each state's standard offset; daylight saving is not modelled (documented in
 //! docs/decisions.md), which keeps every local timestamp a fixed, checkable offset from UTC.
 
+/// A state or region.
 pub struct State {
+    /// Its code.
     pub code: &'static str,
+    /// Its fixed UTC offset (no DST), minutes.
     pub offset_min: i32,
+    /// Centre latitude.
     pub lat: f64,
+    /// Centre longitude.
     pub lon: f64,
+    /// Its cities.
     pub cities: &'static [&'static str],
     /// Postcode range (inclusive) for numeric postcodes; (0, 0) for the UK's alphanumeric ones.
     pub postcodes: (u32, u32),
@@ -15,18 +21,27 @@ pub struct State {
     pub tax_bp: i64,
 }
 
+/// A country the retailer sells in.
 pub struct Country {
+    /// ISO code.
     pub code: &'static str,
+    /// Sales region.
     pub region: &'static str,
+    /// Currency code.
     pub currency: &'static str,
+    /// Phone prefix.
     pub phone_prefix: &'static str,
     /// Share of stores and customers, in percent.
     pub weight: u32,
+    /// Its states.
     pub states: &'static [State],
+    /// Carriers delivering there.
     pub carriers: &'static [Carrier],
 }
 
+/// A carrier and its service level.
 pub struct Carrier {
+    /// Name.
     pub name: &'static str,
     /// Promised delivery, in days after dispatch.
     pub sla_days: i64,
@@ -46,6 +61,7 @@ const fn st(
     State { code, offset_min, lat, lon, cities, postcodes, tax_bp }
 }
 
+/// The countries.
 pub const COUNTRIES: [Country; 4] = [
     Country {
         code: "AU",
@@ -132,15 +148,21 @@ pub fn country_for(draw: u32) -> usize {
 /// Currencies of the exchange-rate table with their rough level against AUD.
 pub const CURRENCIES: [(&str, f64); 5] = [("AUD", 1.0), ("USD", 1.52), ("GBP", 1.93), ("NZD", 0.91), ("EUR", 1.64)];
 
+/// A product category.
 pub struct Category {
+    /// Name.
     pub name: &'static str,
+    /// Its subcategories.
     pub subcategories: &'static [&'static str],
     /// Median price in AUD and log-normal spread.
     pub median_price: f64,
+    /// Spread of log prices.
     pub sigma: f64,
+    /// Nouns for product names.
     pub nouns: &'static [&'static str],
 }
 
+/// The categories.
 pub const CATEGORIES: [Category; 8] = [
     Category {
         name: "Electronics",
@@ -200,6 +222,7 @@ pub const CATEGORIES: [Category; 8] = [
     },
 ];
 
+/// Adjectives for product names.
 pub const ADJECTIVES: [&str; 16] = [
     "Classic",
     "Eco",
@@ -219,6 +242,7 @@ pub const ADJECTIVES: [&str; 16] = [
     "Bold",
 ];
 
+/// Brands for product names.
 pub const BRANDS: [&str; 12] = [
     "Acme",
     "Koala & Co",
@@ -234,11 +258,15 @@ pub const BRANDS: [&str; 12] = [
     "Ironbark",
 ];
 
+/// Payment methods online, weighted.
 pub const PAYMENT_WEB: [(&str, u32); 4] = [("card", 60), ("paypal", 20), ("afterpay", 12), ("apple_pay", 8)];
+/// Payment methods in store, weighted.
 pub const PAYMENT_POS: [(&str, u32); 4] = [("card", 55), ("cash", 20), ("apple_pay", 15), ("gift_card", 10)];
 
+/// Coupon codes.
 pub const COUPONS: [&str; 6] = ["WELCOME10", "SAVE15", "VIP20", "SPRING5", "FREESHIP", "EOFY25"];
 
+/// Return reasons: (words, code).
 pub const RETURN_REASONS: [(&str, &str); 7] = [
     ("damaged", "DMG"),
     ("wrong_item", "WRG"),

@@ -4,9 +4,9 @@
 //! thresholds) — printing one line per node like dbt and writing `target/run_results.json`.
 //!
 //! One module per job, in the order a run goes through them:
-//! [`plan`] (nodes, relations, dependencies, selection) → [`dag`] (edges, priorities, order,
-//! computed once) → [`schedule`] (workers) → [`materialize`] (seeds, models, snapshots) and
-//! [`data_test`] (tests) → [`results`] (statuses, `run_results.json`).
+//! `plan` (nodes, relations, dependencies, selection) → `dag` (edges, priorities, order,
+//! computed once) → `schedule` (workers) → `materialize` (seeds, models, snapshots) and
+//! `data_test` (tests) → `results` (statuses, `run_results.json`).
 
 mod dag;
 mod data_test;
