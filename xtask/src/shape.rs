@@ -1,5 +1,6 @@
-//! The shape of the workspace, checked: arrows between crates that must never exist, the
-//! generator's row-only build without the heavy writers, and dependencies no code uses.
+//! The shape of the workspace, checked: arrows between crates that must never exist, module
+//! cycles inside a crate, the generator's row-only build without the heavy writers, and
+//! dependencies no code uses.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -61,6 +62,7 @@ pub fn check() -> Result<()> {
         }
     }
     problems.extend(unused_dependencies()?);
+    problems.extend(module_cycles()?);
     if problems.is_empty() { Ok(()) } else { Err(format!("the workspace's shape is off:\n  {}", problems.join("\n  "))) }
 }
 
@@ -104,4 +106,113 @@ fn collect_rust(path: &std::path::Path, out: &mut String) {
     } else if path.extension().is_some_and(|e| e == "rs") {
         out.push_str(&std::fs::read_to_string(path).unwrap_or_default());
     }
+}
+
+/// Cycles between the modules of each crate: module A naming module B (`crate::b`, `super::b`)
+/// while B names A, directly or through others. A module naming its ancestors (the crate root's
+/// error type, a parent's options) is not counted: parents are facades.
+pub fn module_cycles() -> Result<Vec<String>> {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    for krate in
+        ["crates/schema", "crates/delta", "crates/gen", "crates/bronze", "crates/silver_gold", "crates/quality", "crates/cli", "xtask"]
+    {
+        let src = root.join(krate).join("src");
+        let mut files = Vec::new();
+        list_rs(&src, &mut files);
+        // Module path of each file: src/a/b.rs → a::b, src/a/mod.rs → a, src/lib.rs → "".
+        let modules: Vec<(String, String)> = files
+            .iter()
+            .map(|f| {
+                let rel = f.strip_prefix(&src).unwrap_or(f).with_extension("");
+                let mut parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().to_string()).collect();
+                if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+                    parts.pop();
+                }
+                (parts.join("::"), std::fs::read_to_string(f).unwrap_or_default())
+            })
+            .collect();
+        let known: BTreeSet<&str> = modules.iter().map(|(m, _)| m.as_str()).collect();
+        let mut edges: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+        for (module, text) in &modules {
+            let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+            for target in referenced_modules(module, &code) {
+                let target = longest_known(&target, &known);
+                let is_ancestor = |a: &str| a.is_empty() || module == a || module.starts_with(&format!("{a}::"));
+                if let Some(t) = target.filter(|t| !is_ancestor(t) && t != module) {
+                    edges.entry(module.as_str()).or_default().insert(t);
+                }
+            }
+        }
+        for (a, targets) in &edges {
+            for b in targets {
+                if reaches(&edges, b, a, &mut BTreeSet::new()) {
+                    problems.push(format!("{krate}: module cycle {a} → {b} → … → {a}"));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn list_rs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            list_rs(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Module paths named after `crate::` or `super::` in `code` (grouped imports expanded).
+fn referenced_modules(module: &str, code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
+    for (prefix, base) in [("crate::", String::new()), ("super::", parent.to_string())] {
+        let mut rest = code;
+        while let Some(i) = rest.find(prefix) {
+            let before = rest[..i].chars().last();
+            rest = &rest[i + prefix.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            for path in expand(rest) {
+                let full = if base.is_empty() { path } else { format!("{base}::{path}") };
+                out.push(full);
+            }
+        }
+    }
+    out
+}
+
+/// The paths at the start of `s`: `a::b::c` or `{a::b, c}` (one level of braces).
+fn expand(s: &str) -> Vec<String> {
+    let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect::<String>();
+    if let Some(inner) = s.strip_prefix('{') {
+        let end = inner.find('}').unwrap_or(inner.len());
+        inner[..end].split(',').map(|p| ident(p.trim())).filter(|p| !p.is_empty()).collect()
+    } else {
+        let p = ident(s);
+        if p.is_empty() { Vec::new() } else { vec![p] }
+    }
+}
+
+/// The longest prefix of `path` (a `::` path) that is a module of the crate.
+fn longest_known(path: &str, known: &BTreeSet<&str>) -> Option<String> {
+    let parts: Vec<&str> = path.trim_end_matches(':').split("::").collect();
+    (1..=parts.len()).rev().map(|n| parts[..n].join("::")).find(|p| known.contains(p.as_str()))
+}
+
+fn reaches(edges: &std::collections::BTreeMap<&str, BTreeSet<String>>, from: &str, to: &str, seen: &mut BTreeSet<String>) -> bool {
+    if from == to || to.starts_with(&format!("{from}::")) {
+        return true;
+    }
+    if !seen.insert(from.to_string()) {
+        return false;
+    }
+    // A module is its file and its children: naming `runner` reaches what `runner::plan` names.
+    let inside = |m: &str| m == from || m.starts_with(&format!("{from}::"));
+    edges.iter().filter(|(m, _)| inside(m)).any(|(_, ts)| ts.iter().any(|t| reaches(edges, t, to, seen)))
 }

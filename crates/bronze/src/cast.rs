@@ -13,10 +13,13 @@ use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 /// Why a cell could not be cast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellError {
+    /// The column.
     pub column: String,
+    /// The value as written.
     pub value: String,
     /// Reject reason code: `null_required` or `invalid_<type>`.
     pub code: &'static str,
+    /// What the column expects, in words.
     pub expected: &'static str,
 }
 
@@ -84,6 +87,7 @@ impl RowCaster {
         RowCaster { schema, columns, parsed, rows: 0 }
     }
 
+    /// Rows buffered so far.
     pub fn rows(&self) -> usize {
         self.rows
     }
@@ -188,13 +192,7 @@ fn parse_cell(ty: &DataType, text: &str) -> Result<Cell, ParseError> {
     }
 }
 
-fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
-    if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |acc, d| acc * 10 + (d - b'0') as u32))
-}
-
+use medallion_schema::calendar::digits;
 /// `YYYY-MM-DD`, a real calendar date: the project's one date parser.
 pub use medallion_schema::calendar::parse_date;
 

@@ -8,7 +8,9 @@ use std::io::BufRead;
 /// terminator), and the fields once split.
 #[derive(Debug, Default)]
 pub struct Record {
+    /// 1-based line where the record starts.
     pub line: u64,
+    /// The record's bytes as read (for the rejects' raw text and the row hash).
     pub raw: Vec<u8>,
     /// Byte ranges of the unquoted field values in `text`.
     spans: Vec<(usize, usize)>,
@@ -17,23 +19,28 @@ pub struct Record {
 }
 
 impl Record {
+    /// Fields in the record.
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
+    /// No fields.
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
 
+    /// Field `i`, unquoted.
     pub fn field(&self, i: usize) -> &str {
         let (a, b) = self.spans[i];
         &self.text[a..b]
     }
 
+    /// Every field, unquoted.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
         self.spans.iter().map(|&(a, b)| &self.text[a..b])
     }
 
+    /// The record as text (lossy for invalid UTF-8).
     pub fn raw_text(&self) -> String {
         String::from_utf8_lossy(&self.raw).into_owned()
     }
@@ -42,11 +49,14 @@ impl Record {
 /// What can go wrong with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordError {
+    /// Bytes that are not UTF-8.
     InvalidUtf8,
+    /// A quote opened and never closed.
     UnterminatedQuote,
 }
 
 impl RecordError {
+    /// The reject reason code.
     pub fn code(self) -> &'static str {
         match self {
             RecordError::InvalidUtf8 => "invalid_utf8",
@@ -55,6 +65,7 @@ impl RecordError {
     }
 }
 
+/// A CSV tokenizer (RFC 4180 quoting) that keeps each record's raw bytes and line.
 pub struct CsvReader<R> {
     input: R,
     delimiter: u8,
@@ -63,6 +74,7 @@ pub struct CsvReader<R> {
 }
 
 impl<R: BufRead> CsvReader<R> {
+    /// A reader over `input`.
     pub fn new(input: R) -> Self {
         CsvReader { input, delimiter: b',', next_line: 1, buf: Vec::new() }
     }

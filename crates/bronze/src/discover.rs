@@ -19,7 +19,9 @@ pub struct SourceFile {
     pub table: Table,
     /// Relative to the raw folder, `/`-separated.
     pub rel: String,
+    /// BLAKE3 of the content (32 hex digits).
     pub content_hash: String,
+    /// Size in bytes.
     pub bytes: u64,
     /// Bronze partition value (e.g. `2024-01` of `order_month`), empty for unpartitioned tables.
     pub partition: String,

@@ -43,6 +43,7 @@ pub(crate) fn bronze_fields(canonical: &Schema) -> Vec<Field> {
     fields
 }
 
+/// The rejects' schema: file, line, reason code and sentence, the raw text, `ingestion_ts`.
 pub fn rejects_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("src_filename", DataType::Utf8, false),

@@ -4,6 +4,7 @@
 //!
 //! Formats: CSV, JSONL, XLSX and Parquet files, and the returns Delta table replayed version by
 //! version (MERGE with tombstones).
+#![warn(missing_docs)]
 
 pub mod cast;
 pub mod csv;

@@ -27,9 +27,13 @@ use medallion_schema::Progress;
 /// Where a Bronze run reads and writes.
 #[derive(Debug, Clone)]
 pub struct BronzeConfig {
+    /// The raw folder.
     pub raw: PathBuf,
+    /// The lake folder (`bronze/`, `_rejects/`, the journal and the lock).
     pub lake: PathBuf,
+    /// The DuckDB warehouse holding the manifest.
     pub manifest: PathBuf,
+    /// Read and report, write nothing.
     pub dry_run: bool,
     /// Load only these tables (empty: all); other files are left for a later run.
     pub tables: Vec<Table>,
@@ -38,9 +42,13 @@ pub struct BronzeConfig {
 /// The new files of one table partition, loaded and committed together.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Batch {
+    /// BLAKE3 of the table and its files' paths and hashes (16 hex digits).
     pub id: String,
+    /// The table.
     pub table: Table,
+    /// The partition value (or the Delta version for returns).
     pub partition: String,
+    /// Its files.
     pub files: Vec<SourceFile>,
     /// The batch's `ingestion_ts`, fixed when it is journalled so a replay writes the same rows.
     pub ingestion_us: i64,
@@ -62,6 +70,7 @@ impl Batch {
 /// What happened to each file of a run.
 #[derive(Debug, Default)]
 pub struct RunReport {
+    /// Files loaded (or, in a dry run, that would be).
     pub loaded: Vec<ManifestRow>,
     /// Files already in the manifest with the same content.
     pub skipped: usize,
@@ -71,6 +80,7 @@ pub struct RunReport {
     pub unrecognised: Vec<String>,
     /// Batches finished from a previous, interrupted run.
     pub recovered: usize,
+    /// Wall time.
     pub seconds: f64,
 }
 

@@ -54,21 +54,32 @@ impl std::fmt::Display for FileStatus {
 /// One file's line in the manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestRow {
+    /// The file, relative to the raw folder.
     pub src_path: String,
+    /// Its table.
     pub table_name: Table,
+    /// BLAKE3 of its content.
     pub content_hash: String,
+    /// What happened to it.
     pub status: FileStatus,
+    /// Rows read = loaded + rejected.
     pub rows_read: u64,
+    /// Rows loaded.
     pub rows_loaded: u64,
+    /// Rows rejected.
     pub rows_rejected: u64,
+    /// Its size.
     pub bytes: u64,
+    /// Time spent on it.
     pub seconds: f64,
+    /// Why a file failed as a whole (empty otherwise; returns: what the version did).
     pub message: String,
     /// Rejected rows per reason code (reported, not stored: `bronze.rejects` has the rows).
     pub rejects_by_reason: std::collections::BTreeMap<String, u64>,
 }
 
 impl ManifestRow {
+    /// The row of file `f` after reading it.
     pub fn new(f: &SourceFile, read: &FileRead, status: FileStatus, message: &str, seconds: f64) -> Self {
         ManifestRow {
             src_path: f.rel.clone(),
@@ -89,6 +100,7 @@ impl ManifestRow {
     }
 }
 
+/// The manifest table, opened on one DuckDB connection.
 pub struct Manifest {
     conn: Mutex<Connection>,
 }
@@ -110,6 +122,7 @@ create table if not exists manifest_processed_files (
 )";
 
 impl Manifest {
+    /// Opens (and creates if needed) the manifest in the warehouse at `path`.
     pub fn open(path: &Path) -> Result<Self, BronzeError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
@@ -119,6 +132,7 @@ impl Manifest {
         Ok(Manifest { conn: Mutex::new(conn) })
     }
 
+    /// Opens an existing warehouse read-only (dry runs).
     pub fn open_read_only(path: &Path) -> Result<Self, BronzeError> {
         let conn = Connection::open_with_flags(path, Config::default().access_mode(AccessMode::ReadOnly)?)?;
         Ok(Manifest { conn: Mutex::new(conn) })

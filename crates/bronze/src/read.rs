@@ -25,6 +25,7 @@ pub const MAX_JSON_LINE: usize = 1 << 20;
 pub struct Reject {
     /// 1-based line for text files (the header is line 1), worksheet row for XLSX.
     pub line: u64,
+    /// The reason code (`invalid_date`, `wrong_field_count`, …).
     pub code: String,
     /// A sentence naming the field and the value at fault.
     pub reason: String,
@@ -35,8 +36,11 @@ pub struct Reject {
 /// The outcome of reading one file.
 #[derive(Debug, Default)]
 pub struct FileRead {
+    /// Rows read.
     pub rows_read: u64,
+    /// Rows handed to the sink.
     pub rows_loaded: u64,
+    /// Rows rejected, each with its reason.
     pub rejects: Vec<Reject>,
     /// Set when the file as a whole could not be read (then it has no rows).
     pub file_error: Option<(String, String)>,
@@ -64,10 +68,12 @@ pub type Sink<'a, E> = dyn FnMut(RecordBatch, ArrayRef) -> Result<(), E> + 'a;
 pub struct RowHashes(BinaryBuilder);
 
 impl RowHashes {
+    /// Adds the hash of one raw row.
     pub fn push(&mut self, raw: &[u8]) {
         self.0.append_value(row_hash(raw));
     }
 
+    /// The column, and a fresh builder.
     pub fn finish(&mut self) -> ArrayRef {
         std::sync::Arc::new(self.0.finish())
     }

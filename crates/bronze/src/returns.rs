@@ -74,14 +74,21 @@ fn index(batch: &RecordBatch) -> Result<HashMap<i64, (u32, Vec<u8>)>, BronzeErro
 /// The change set of raw version `version`: rows inserted or updated (from the new snapshot)
 /// and rows deleted (their last state, flagged), in the Bronze schema.
 pub struct Changes {
+    /// The changed rows in Bronze's returns schema.
     pub batch: RecordBatch,
+    /// New returns.
     pub inserted: usize,
+    /// Changed returns.
     pub updated: usize,
+    /// Deleted returns (tombstones).
     pub deleted: usize,
+    /// Rows in the raw table at this version.
     pub rows_in_version: usize,
+    /// Rows without a `return_id` (rejected).
     pub keyless: usize,
 }
 
+/// What raw version `version` changed against the one before.
 pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i64) -> Result<Changes, BronzeError> {
     let now = raw_snapshot(raw_table, version).await?;
     let before = if version == 0 { RecordBatch::new_empty(now.schema()) } else { raw_snapshot(raw_table, version - 1).await? };

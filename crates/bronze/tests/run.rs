@@ -420,6 +420,15 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     std::fs::create_dir_all(raw.join("exchange_rates_increments")).unwrap();
     std::fs::write(raw.join("exchange_rates_increments/2099-01-01_2099-01-02.xlsx"), b"PK\x03\x04 broken").unwrap();
     std::fs::write(raw.join("notes.txt"), b"hello").unwrap();
+    // Known non-data, skipped without a word: READMEs, and a committed sample dataset (here a
+    // copy of a real day file, which would load as orders if it were taken for one).
+    std::fs::write(raw.join("README.md"), b"# raw data").unwrap();
+    std::fs::create_dir_all(raw.join("samples/orders_header/order_dt=2024-06-01")).unwrap();
+    std::fs::copy(
+        raw.join("orders_header/order_dt=2024-06-01/part-00000.csv"),
+        raw.join("samples/orders_header/order_dt=2024-06-01/part-00000.csv"),
+    )
+    .unwrap();
     let cfg = config(dir.path(), &raw);
     let report = run(&cfg).unwrap();
     let status = |p: &str| report.loaded.iter().find(|r| r.src_path == p).map(|r| (r.status.as_str().to_string(), r.message.clone()));
@@ -429,7 +438,8 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     assert_eq!(status("exchange_rates_increments/2099-01-01_2099-01-02.xlsx").unwrap().0, "failed");
     let (s, _) = status("orders_header/order_dt=2024-06-02/part-00009.csv").unwrap();
     assert!(s == "failed" || s == "loaded_with_rejects", "{s}");
-    assert_eq!(report.unrecognised, vec!["notes.txt".to_string()]);
+    assert_eq!(report.unrecognised, vec!["notes.txt".to_string()], "only the unknown file is reported");
+    assert!(report.loaded.iter().all(|r| !r.src_path.starts_with("samples/")));
     // Every good file loaded.
     assert!(report.loaded.iter().filter(|r| r.src_path.ends_with("part-00000.csv")).all(|r| r.status.as_str().starts_with("loaded")));
     assert_eq!(status("customers.csv").unwrap().0, "loaded");

@@ -5,6 +5,7 @@
 //! DataFusion and names files with random UUIDs. Bronze needs each row encoded once (the same
 //! file is hard-linked into the plain Parquet layout) and bounded memory; the generator needs
 //! deterministic file names and bounded memory at any scale.
+#![warn(missing_docs)]
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -21,16 +22,32 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+/// Why a data file or a commit failed. Each variant keeps its cause as `source()`.
 #[derive(Debug, thiserror::Error)]
 pub enum DeltaIoError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{file}: Parquet: {source}")]
-    Parquet { file: String, source: parquet::errors::ParquetError },
-    #[error("Delta: {0}")]
+    /// A file or folder could not be created, written or renamed.
+    #[error("{}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("{file}: writing Parquet")]
+    Parquet {
+        /// The file.
+        file: String,
+        /// What the Parquet writer said.
+        source: parquet::errors::ParquetError,
+    },
+    /// The Delta log refused an operation.
+    #[error("Delta log")]
     Delta(#[from] DeltaTableError),
-    #[error("Arrow: {0}")]
+    /// Arrow refused a batch or schema.
+    #[error("Arrow")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A path or schema Delta cannot take.
     #[error("{0}")]
     Invalid(String),
 }
@@ -42,12 +59,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeltaIoError + '_ {
 /// How data files are encoded and when a new one is started.
 #[derive(Debug, Clone)]
 pub struct FileOptions {
+    /// zstd level.
     pub zstd_level: i32,
+    /// Rows per row group.
     pub max_row_group_rows: usize,
     /// A file is closed once its encoded size reaches this many bytes.
     pub target_file_bytes: u64,
     /// A file is closed once it holds this many rows (deterministic file boundaries).
     pub max_file_rows: u64,
+    /// The file's `created_by` (fixed, for byte-identical files).
     pub created_by: String,
     /// Columns with (nearly) unique values: a dictionary only costs time there.
     pub no_dictionary: Vec<String>,
@@ -134,9 +154,13 @@ impl ParquetFile {
 /// One finished data file, relative to the table root.
 #[derive(Debug, Clone)]
 pub struct DataFile {
+    /// Path relative to the table root.
     pub rel: String,
+    /// Size in bytes.
     pub bytes: u64,
+    /// Rows.
     pub rows: u64,
+    /// Partition values recorded in its add action.
     pub partition_values: Vec<(String, String)>,
     null_counts: Vec<(String, u64)>,
 }
@@ -210,6 +234,7 @@ impl DataFileWriter {
         Ok(DataFileWriter { root: root.to_path_buf(), prefix, schema, partition_values, props, options, open: None, done: Vec::new() })
     }
 
+    /// The schema of every file.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }
@@ -219,6 +244,7 @@ impl DataFileWriter {
         self.done.iter().map(|f| f.rows).sum::<u64>() + self.open.as_ref().map_or(0, |f| f.rows)
     }
 
+    /// Writes a batch, starting new files at the size and row limits.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), DeltaIoError> {
         let mut offset = 0;
         while offset < batch.num_rows() {
@@ -293,7 +319,9 @@ pub fn now_ms() -> i64 {
 
 /// What a commit adds to a table.
 pub struct Commit {
+    /// add / remove / metadata actions.
     pub actions: Vec<Action>,
+    /// The operation recorded in the commit info.
     pub operation: DeltaOperation,
     /// An application transaction (`txn` action) that makes the commit idempotent.
     pub app_txn: Option<String>,
@@ -314,6 +342,7 @@ impl Commit {
         }
     }
 
+    /// Tags the commit with an application transaction `app_id` (version 1).
     pub fn with_app_txn(mut self, app_id: impl Into<String>) -> Self {
         self.app_txn = Some(app_id.into());
         self

@@ -7,7 +7,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::error::ArrowError;
 
-use crate::{Generated, SourceRow};
+use crate::row::{Generated, SourceRow};
 
 /// A row type that can be laid out as columns of its table's canonical schema.
 pub trait ArrowRow: SourceRow + Sized {

@@ -50,6 +50,7 @@ pub mod model;
 pub mod orders;
 pub mod returns;
 pub mod rng;
+mod row;
 pub mod sensors;
 pub mod text;
 pub mod world;
@@ -62,10 +63,11 @@ pub use medallion_schema::{NoProgress, Progress};
 
 use std::path::{Path, PathBuf};
 
-use medallion_schema::{AnomalyKind, Table};
+use medallion_schema::Table;
 
 pub use arrow_rows::{ArrowBatches, ArrowRow};
 pub use model::Model;
+pub use row::{Generated, Mark, SourceRow};
 use text::{Day, civil_from_days, date_string, days_from_civil};
 #[cfg(feature = "files")]
 pub use write::{Summary, TableStats, Unit, generate, plan};
@@ -206,54 +208,6 @@ impl GenConfig {
     pub fn model(&self) -> Model {
         Model::new(self.seed, self.scale, self.end())
     }
-}
-
-/// What the ground truth says of a generated row: an injected anomaly, or a deliberate change
-/// (a new price, a move, …) that the pipeline must keep rather than flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    /// An anomaly of the catalogue.
-    Anomaly(AnomalyKind),
-    /// A deliberate change, one of [`truth::CHANGES`].
-    Change(&'static str),
-}
-
-impl Mark {
-    /// The kind as the ground-truth log writes it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Mark::Anomaly(k) => k.code(),
-            Mark::Change(c) => c,
-        }
-    }
-}
-
-/// A generated row with its mark (most rows have none).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Generated<R> {
-    /// The row, anomaly included.
-    pub row: R,
-    /// What the ground truth records about it.
-    pub mark: Option<Mark>,
-}
-
-impl<R> Generated<R> {
-    fn clean(row: R) -> Self {
-        Generated { row, mark: None }
-    }
-
-    fn anomaly(row: R, kind: Option<AnomalyKind>) -> Self {
-        Generated { row, mark: kind.map(Mark::Anomaly) }
-    }
-}
-
-/// A row of a raw source.
-pub trait SourceRow {
-    /// The raw table it belongs to.
-    const TABLE: Table;
-    /// The key the ground-truth log records for this row when it carries `mark` (the table's
-    /// key; composite keys joined with `|`).
-    fn truth_key(&self, mark: Mark) -> String;
 }
 
 /// Splits `from..to` at calendar-month boundaries.

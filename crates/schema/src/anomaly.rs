@@ -3,37 +3,61 @@
 
 use crate::Table;
 
+/// An anomaly kind the generator injects and the pipeline must catch (see [`ANOMALIES`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AnomalyKind {
+    /// An email that is not an address.
     MalformedEmail,
+    /// The same person under two customer ids.
     DuplicateNaturalKey,
+    /// No phone.
     NullPhone,
+    /// No address.
     NullAddress,
+    /// A missing, zero or negative price.
     InvalidPrice,
+    /// Discontinued without a date.
     DiscontinuedWithoutDate,
+    /// Coordinates off the globe.
     ImpossibleCoordinates,
+    /// Two stores with one code.
     DuplicateStoreCode,
+    /// An order of a customer that does not exist.
     UnknownCustomer,
+    /// An order at a store that does not exist.
     UnknownStore,
+    /// The same order in two files.
     DuplicateOrderId,
+    /// A line of a product that does not exist.
     UnknownProduct,
+    /// A negative quantity.
     NegativeQty,
+    /// A zero unit price.
     ZeroPrice,
+    /// An event line that is not JSON.
     MalformedJson,
+    /// An event without one of its envelope fields.
     MissingEnvelopeField,
+    /// A reading outside the sensor's range.
     OutOfRangeReading,
+    /// A reading without its timestamp.
     MissingSensorTs,
+    /// A shipment not delivered by the end of the data.
     InTransit,
+    /// A delivery later than the carrier's SLA.
     LateDelivery,
 }
 
 /// What the generator aims for and what a test accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct AnomalySpec {
+    /// The kind.
     pub kind: AnomalyKind,
+    /// The table it appears in.
     pub table: Table,
     /// Stable snake_case code, used in the ground-truth log and as reject/flag reason.
     pub code: &'static str,
+    /// What it looks like, in words.
     pub description: &'static str,
     /// Target fraction of the table's rows.
     pub rate: f64,
@@ -47,6 +71,7 @@ const fn spec(kind: AnomalyKind, table: Table, code: &'static str, description: 
 
 use AnomalyKind as K;
 
+/// The catalogue, in the order the generator assigns rate intervals (do not reorder: it feeds the output).
 pub const ANOMALIES: [AnomalySpec; 20] = [
     spec(K::MalformedEmail, Table::Customers, "malformed_email", "email without @, with spaces or without a domain", 0.0075, (0.005, 0.01)),
     spec(
@@ -106,18 +131,22 @@ pub const ANOMALIES: [AnomalySpec; 20] = [
 ];
 
 impl AnomalyKind {
+    /// The kind's catalogue entry.
     pub fn spec(self) -> &'static AnomalySpec {
         ANOMALIES.iter().find(|s| s.kind == self).expect("every kind has a spec")
     }
 
+    /// The kind's code, as the ground-truth log and the Silver flags write it.
     pub fn code(self) -> &'static str {
         self.spec().code
     }
 
+    /// The table it appears in.
     pub fn table(self) -> Table {
         self.spec().table
     }
 
+    /// The kind of a code.
     pub fn from_code(code: &str) -> Option<Self> {
         ANOMALIES.iter().find(|s| s.code == code).map(|s| s.kind)
     }
@@ -130,6 +159,7 @@ impl AnomalyKind {
 
 /// Physical limits of a shelf sensor; readings outside are anomalies.
 pub const TEMPERATURE_RANGE_C: (f64, f64) = (-40.0, 85.0);
+/// The range a humidity reading must lie in.
 pub const HUMIDITY_RANGE_PCT: (f64, f64) = (0.0, 100.0);
 
 #[cfg(test)]

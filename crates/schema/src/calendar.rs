@@ -51,8 +51,8 @@ pub const fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
-/// Exactly `N` ASCII digits as a number.
-fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
+/// Exactly `N` ASCII digits as a number (the building block of date and time parsers).
+pub fn digits<const N: usize>(b: &[u8]) -> Option<u32> {
     if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }

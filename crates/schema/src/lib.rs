@@ -4,6 +4,7 @@
 //! keys, file formats, path patterns and partitioning. The [`anomaly`] module is the catalogue of
 //! anomaly kinds the generator seeds and downstream layers must catch; [`truth`] is the format of the
 //! ground-truth log in which the generator records each one, read back by the checks.
+#![warn(missing_docs)]
 
 pub mod anomaly;
 pub mod calendar;
@@ -21,19 +22,38 @@ pub use anomaly::AnomalyKind;
 /// The canonical module text, as committed.
 pub const CANONICAL_SOURCE: &str = include_str!("../../../schemas/schemas.py");
 
+/// Why the catalogue refused something.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
+    /// The canonical module does not parse.
     #[error("schemas/schemas.py line {line}: {message}")]
-    Parse { line: usize, message: String },
+    Parse {
+        /// 1-based line (0: the whole file).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A table's entry is incomplete or contradictory.
     #[error("schemas/schemas.py: table `{table}`: {message}")]
-    Table { table: String, message: String },
+    Table {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A name that is no table.
     #[error(
         "unknown table `{0}` (known: customers, products, stores, suppliers, orders_header, orders_lines, events, sensors, exchange_rates, shipments, returns)"
     )]
     UnknownTable(String),
     /// A path pattern that cannot be rendered with the values given.
     #[error("path pattern `{pattern}`: {message}")]
-    PathPattern { pattern: String, message: String },
+    PathPattern {
+        /// The pattern.
+        pattern: String,
+        /// What is missing or wrong.
+        message: String,
+    },
 }
 
 /// The eleven raw tables. The list is checked against `RAW_TABLES` in schemas.py by a test.
@@ -41,20 +61,32 @@ pub enum SchemaError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
+    /// `customers.csv` (and increments).
     Customers,
+    /// `products.csv` (and increments).
     Products,
+    /// `stores.csv`.
     Stores,
+    /// `suppliers.csv`.
     Suppliers,
+    /// Daily `orders_header` CSV files.
     OrdersHeader,
+    /// Daily `orders_lines` CSV files.
     OrdersLines,
+    /// Daily clickstream JSONL files.
     Events,
+    /// Sensor CSV files per store and month.
     Sensors,
+    /// The exchange-rates XLSX workbook (and increments).
     ExchangeRates,
+    /// Shipments Parquet files per month.
     Shipments,
+    /// The returns Delta table.
     Returns,
 }
 
 impl Table {
+    /// Every table, in catalogue order.
     pub const ALL: [Table; 11] = [
         Table::Customers,
         Table::Products,
@@ -69,6 +101,7 @@ impl Table {
         Table::Returns,
     ];
 
+    /// The table's name (as in paths, SQL and the log).
     pub fn name(self) -> &'static str {
         match self {
             Table::Customers => "customers",
@@ -90,6 +123,7 @@ impl Table {
         &catalogue().tables[self as usize]
     }
 
+    /// The canonical Arrow schema.
     pub fn schema(self) -> SchemaRef {
         self.raw().schema.clone()
     }
@@ -122,12 +156,18 @@ impl Progress for NoProgress {
     fn rows(&self, _: Table, _: u64) {}
 }
 
+/// How a raw table is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawFormat {
+    /// CSV with a header line.
     Csv,
+    /// One JSON object per line.
     Jsonl,
+    /// An Excel workbook.
     Xlsx,
+    /// Parquet files.
     Parquet,
+    /// A Delta Lake table.
     Delta,
 }
 
@@ -147,15 +187,21 @@ impl RawFormat {
 /// One raw table as the canonical file describes it.
 #[derive(Debug, Clone)]
 pub struct RawTable {
+    /// The table.
     pub table: Table,
+    /// Its canonical schema.
     pub schema: SchemaRef,
+    /// Its file format.
     pub format: RawFormat,
     /// Path pattern of a base run under `data_raw/` (see [`PathVars`]).
     pub path: String,
     /// Path pattern of an increment's changes for snapshot-style sources.
     pub increment_path: Option<String>,
+    /// Key columns.
     pub primary_key: Vec<String>,
+    /// The business key, if any.
     pub natural_key: Option<String>,
+    /// Partition columns of the raw layout.
     pub partition_by: Vec<String>,
     /// Envelope fields every JSON line must carry (events).
     pub required_json_fields: Vec<String>,
@@ -171,11 +217,17 @@ impl RawTable {
 /// Values substituted into a path pattern.
 #[derive(Debug, Default, Clone)]
 pub struct PathVars<'a> {
+    /// `{date}`, `YYYY-MM-DD`.
     pub date: Option<&'a str>,
+    /// `{month}`, `YYYY-MM`.
     pub month: Option<&'a str>,
+    /// `{part}`.
     pub part: Option<u32>,
+    /// `{store_id}`.
     pub store_id: Option<i64>,
+    /// `{from}`, `YYYY-MM-DD`.
     pub from: Option<&'a str>,
+    /// `{to}`, `YYYY-MM-DD`.
     pub to: Option<&'a str>,
 }
 
@@ -248,6 +300,7 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// Every table's entry, in [`Table::ALL`] order.
     pub fn tables(&self) -> &[RawTable] {
         &self.tables
     }

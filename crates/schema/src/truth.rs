@@ -34,7 +34,7 @@ pub const CHANGES: [&str; 4] = [CHANGE_PRICE, CHANGE_ADDRESS, CHANGE_RETURN_UPDA
 #[derive(Debug, thiserror::Error)]
 pub enum TruthError {
     /// A file or folder of the log could not be created, written or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -42,7 +42,7 @@ pub enum TruthError {
         source: std::io::Error,
     },
     /// A line of the log is not a ground-truth record.
-    #[error("{}:{line}: bad ground-truth record: {source}", path.display())]
+    #[error("{}:{line}: not a ground-truth record", path.display())]
     Record {
         /// The log file.
         path: PathBuf,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 
@@ -106,8 +107,133 @@ pub struct Project {
     pub threads: usize,
 }
 
-fn yaml_file(path: &Path) -> Result<Yaml> {
-    let text = std::fs::read_to_string(path).map_err(|e| TransformError::at(path, 0, e.to_string()))?;
+/// `dbt_project.yml`, the parts the runner reads.
+#[derive(Debug, Deserialize)]
+struct DbtProjectFile {
+    name: String,
+    profile: Option<String>,
+    #[serde(default)]
+    vars: BTreeMap<String, Json>,
+    #[serde(rename = "model-paths", default = "default_models")]
+    model_paths: Vec<String>,
+    #[serde(rename = "macro-paths", default = "default_macros")]
+    macro_paths: Vec<String>,
+    #[serde(rename = "test-paths", default = "default_tests")]
+    test_paths: Vec<String>,
+    #[serde(rename = "seed-paths", default = "default_seeds")]
+    seed_paths: Vec<String>,
+    #[serde(rename = "snapshot-paths", default = "default_snapshots")]
+    snapshot_paths: Vec<String>,
+    /// Folder configs (`+key: value`, nested by folder): free-form by dbt's design.
+    models: Option<Yaml>,
+    seeds: Option<Yaml>,
+    snapshots: Option<Yaml>,
+}
+
+fn default_models() -> Vec<String> {
+    vec!["models".into()]
+}
+fn default_macros() -> Vec<String> {
+    vec!["macros".into()]
+}
+fn default_tests() -> Vec<String> {
+    vec!["tests".into()]
+}
+fn default_seeds() -> Vec<String> {
+    vec!["seeds".into()]
+}
+fn default_snapshots() -> Vec<String> {
+    vec!["snapshots".into()]
+}
+
+/// One profile of `profiles.yml`.
+#[derive(Debug, Deserialize)]
+struct Profile {
+    #[serde(default = "default_target")]
+    target: String,
+    outputs: BTreeMap<String, ProfileOutput>,
+}
+
+fn default_target() -> String {
+    "dev".into()
+}
+
+/// One output (target) of a profile.
+#[derive(Debug, Deserialize)]
+struct ProfileOutput {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default = "one")]
+    threads: usize,
+    #[serde(default)]
+    settings: BTreeMap<String, Yaml>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A properties file (`models/**/*.yml`): sources and models with their columns and tests.
+#[derive(Debug, Default, Deserialize)]
+struct PropertiesFile {
+    #[serde(default)]
+    sources: Vec<SourceDef>,
+    #[serde(default)]
+    models: Vec<ModelDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourceDef {
+    name: String,
+    schema: Option<String>,
+    #[serde(default)]
+    tables: Vec<SourceTableDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourceTableDef {
+    name: String,
+    identifier: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ModelDef {
+    name: String,
+    #[serde(default)]
+    config: BTreeMap<String, Json>,
+    #[serde(default)]
+    columns: Vec<ColumnDef>,
+    tests: Option<Vec<TestEntry>>,
+    data_tests: Option<Vec<TestEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ColumnDef {
+    name: String,
+    data_type: Option<String>,
+    #[serde(default)]
+    constraints: Vec<ConstraintDef>,
+    tests: Option<Vec<TestEntry>>,
+    data_tests: Option<Vec<TestEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ConstraintDef {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// A test entry: `unique`, or `name: {arguments: {...}, config: {...}}`, or `name: {args…}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TestEntry {
+    Name(String),
+    Configured(BTreeMap<String, Option<BTreeMap<String, Json>>>),
+}
+
+/// Reads a YAML file into `T`; a parse error names the file and line.
+fn typed_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|source| TransformError::Io { path: path.to_path_buf(), source })?;
     serde_yaml_ng::from_str(&text).map_err(|e| TransformError::at(path, e.location().map_or(0, |l| l.line()), e.to_string()))
 }
 
@@ -132,13 +258,6 @@ fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn strs(y: Option<&Yaml>, default: &[&str]) -> Vec<String> {
-    match y.and_then(Yaml::as_sequence) {
-        Some(seq) => seq.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        None => default.iter().map(|s| s.to_string()).collect(),
-    }
 }
 
 /// Folder-level `+key: value` configs of one resource section, by folder path (within the project).
@@ -204,21 +323,15 @@ impl Project {
     /// Loads the project in `root` (its `dbt_project.yml`, profile and files).
     pub fn load(root: &Path) -> Result<Project> {
         let file = root.join("dbt_project.yml");
-        let y = yaml_file(&file)?;
-        let name = y.get("name").and_then(Yaml::as_str).ok_or_else(|| TransformError::at(&file, 0, "no project name".into()))?.to_string();
-        let profile_name = y.get("profile").and_then(Yaml::as_str).unwrap_or(&name).to_string();
-        let vars = y
-            .get("vars")
-            .and_then(Yaml::as_mapping)
-            .map_or_else(BTreeMap::new, |m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), to_json(v)))).collect());
-        let model_paths = strs(y.get("model-paths"), &["models"]);
-        let macro_paths = strs(y.get("macro-paths"), &["macros"]);
-        let test_paths = strs(y.get("test-paths"), &["tests"]);
-        let seed_paths = strs(y.get("seed-paths"), &["seeds"]);
-        let snapshot_paths = strs(y.get("snapshot-paths"), &["snapshots"]);
-        let model_cfg = folder_configs(y.get("models"), &name);
-        let seed_cfg = folder_configs(y.get("seeds"), &name);
-        let snapshot_cfg = folder_configs(y.get("snapshots"), &name);
+        let p: DbtProjectFile = typed_yaml(&file)?;
+        let name = p.name.clone();
+        let profile_name = p.profile.clone().unwrap_or_else(|| name.clone());
+        let vars = p.vars;
+        let (model_paths, macro_paths, test_paths, seed_paths, snapshot_paths) =
+            (p.model_paths, p.macro_paths, p.test_paths, p.seed_paths, p.snapshot_paths);
+        let model_cfg = folder_configs(p.models.as_ref(), &name);
+        let seed_cfg = folder_configs(p.seeds.as_ref(), &name);
+        let snapshot_cfg = folder_configs(p.snapshots.as_ref(), &name);
 
         let mut project = Project {
             root: root.to_path_buf(),
@@ -283,7 +396,7 @@ impl Project {
                 project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None });
             }
         }
-        let mut yml_models: Vec<(PathBuf, Yaml)> = Vec::new();
+        let mut yml_models: Vec<(PathBuf, PropertiesFile)> = Vec::new();
         for dir in &model_paths {
             let base = root.join(dir);
             for f in files_under(&base, "sql") {
@@ -295,8 +408,10 @@ impl Project {
             }
             for ext in ["yml", "yaml"] {
                 for f in files_under(&base, ext) {
-                    let y = yaml_file(&f)?;
-                    yml_models.push((f, y));
+                    // An empty properties file is allowed, as in dbt.
+                    let text = std::fs::read_to_string(&f).map_err(|source| TransformError::Io { path: f.clone(), source })?;
+                    let props = if text.trim().is_empty() { PropertiesFile::default() } else { typed_yaml(&f)? };
+                    yml_models.push((f, props));
                 }
             }
         }
@@ -308,75 +423,55 @@ impl Project {
 
     fn load_profile(&mut self, profile: &str) -> Result<()> {
         let file = self.root.join("profiles.yml");
-        let y = yaml_file(&file)?;
-        let p = y.get(profile).ok_or_else(|| TransformError::at(&file, 0, format!("no profile `{profile}`")))?;
-        let target = p.get("target").and_then(Yaml::as_str).unwrap_or("dev");
-        let out =
-            p.get("outputs").and_then(|o| o.get(target)).ok_or_else(|| TransformError::at(&file, 0, format!("no output `{target}`")))?;
-        if out.get("type").and_then(Yaml::as_str) != Some("duckdb") {
+        let mut profiles: BTreeMap<String, Profile> = typed_yaml(&file)?;
+        let mut p = profiles.remove(profile).ok_or_else(|| TransformError::at(&file, 0, format!("no profile `{profile}`")))?;
+        let out = p.outputs.remove(&p.target).ok_or_else(|| TransformError::at(&file, 0, format!("no output `{}`", p.target)))?;
+        if out.kind != "duckdb" {
             return Err(TransformError::at(&file, 0, "only `type: duckdb` profiles are supported".into()));
         }
-        self.threads = out.get("threads").and_then(Yaml::as_u64).unwrap_or(1) as usize;
-        if let Some(settings) = out.get("settings").and_then(Yaml::as_mapping) {
-            for (k, v) in settings {
-                let value = match v {
-                    Yaml::String(s) => s.clone(),
-                    other => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_string(),
-                };
-                self.settings.push((k.as_str().unwrap_or_default().to_string(), value));
-            }
+        self.threads = out.threads;
+        for (k, v) in out.settings {
+            let value = match v {
+                Yaml::String(s) => s,
+                other => serde_yaml_ng::to_string(&other).unwrap_or_default().trim().to_string(),
+            };
+            self.settings.push((k, value));
         }
         Ok(())
     }
 
-    /// Sources, model configs and tests from one YAML file.
-    fn apply_yaml(&mut self, file: &Path, y: &Yaml) -> Result<()> {
+    /// Sources, model configs and tests from one properties file.
+    fn apply_yaml(&mut self, file: &Path, y: &PropertiesFile) -> Result<()> {
         let rel = file.strip_prefix(&self.root).unwrap_or(file).to_string_lossy().replace('\\', "/");
-        for src in y.get("sources").and_then(Yaml::as_sequence).into_iter().flatten() {
-            let name = src.get("name").and_then(Yaml::as_str).unwrap_or_default();
-            let schema = src.get("schema").and_then(Yaml::as_str).unwrap_or(name);
-            for t in src.get("tables").and_then(Yaml::as_sequence).into_iter().flatten() {
-                let table = t.get("name").and_then(Yaml::as_str).unwrap_or_default();
-                let identifier = t.get("identifier").and_then(Yaml::as_str).unwrap_or(table);
-                self.sources.insert((name.to_string(), table.to_string()), format!("{schema}.{identifier}"));
+        for src in &y.sources {
+            let schema = src.schema.as_deref().unwrap_or(&src.name);
+            for t in &src.tables {
+                let identifier = t.identifier.as_deref().unwrap_or(&t.name);
+                self.sources.insert((src.name.clone(), t.name.clone()), format!("{schema}.{identifier}"));
             }
         }
-        for m in y.get("models").and_then(Yaml::as_sequence).into_iter().flatten() {
-            let Some(model) = m.get("name").and_then(Yaml::as_str) else { continue };
+        for m in &y.models {
+            let model = m.name.as_str();
             if !self.nodes.iter().any(|n| n.kind == Kind::Model && n.name == model) {
                 return Err(TransformError::at(file, 0, format!("{rel}: model `{model}` has no .sql file")));
             }
-            let mut cfg: BTreeMap<String, Json> = BTreeMap::new();
-            if let Some(c) = m.get("config").and_then(Yaml::as_mapping) {
-                for (k, v) in c {
-                    cfg.insert(k.as_str().unwrap_or_default().to_string(), to_json(v));
-                }
-            }
+            let cfg = m.config.clone();
             let enforced = cfg.get("contract").and_then(|c| c.get("enforced")).and_then(Json::as_bool).unwrap_or(false);
-            let contract = enforced.then(|| {
-                let mut c = Contract::default();
-                for col in m.get("columns").and_then(Yaml::as_sequence).into_iter().flatten() {
-                    let Some(name) = col.get("name").and_then(Yaml::as_str) else { continue };
-                    c.columns.push((name.to_string(), col.get("data_type").and_then(Yaml::as_str).unwrap_or_default().to_string()));
-                    let constraints = col.get("constraints").and_then(Yaml::as_sequence).into_iter().flatten();
-                    if constraints.into_iter().any(|k| k.get("type").and_then(Yaml::as_str) == Some("not_null")) {
-                        c.not_null.push(name.to_string());
-                    }
-                }
-                c
+            let contract = enforced.then(|| Contract {
+                columns: m.columns.iter().map(|c| (c.name.clone(), c.data_type.clone().unwrap_or_default())).collect(),
+                not_null: m.columns.iter().filter(|c| c.constraints.iter().any(|k| k.kind == "not_null")).map(|c| c.name.clone()).collect(),
             });
             if let Some(node) = self.nodes.iter_mut().find(|n| n.kind == Kind::Model && n.name == model) {
                 node.config.extend(cfg);
                 node.contract = contract;
             }
             let mut uses = Vec::new();
-            for t in m.get("tests").or_else(|| m.get("data_tests")).and_then(Yaml::as_sequence).into_iter().flatten() {
+            for t in m.tests.as_ref().or(m.data_tests.as_ref()).into_iter().flatten() {
                 uses.push(test_use(file, t, model, None)?);
             }
-            for col in m.get("columns").and_then(Yaml::as_sequence).into_iter().flatten() {
-                let Some(cname) = col.get("name").and_then(Yaml::as_str) else { continue };
-                for t in col.get("tests").or_else(|| col.get("data_tests")).and_then(Yaml::as_sequence).into_iter().flatten() {
-                    uses.push(test_use(file, t, model, Some(cname))?);
+            for col in &m.columns {
+                for t in col.tests.as_ref().or(col.data_tests.as_ref()).into_iter().flatten() {
+                    uses.push(test_use(file, t, model, Some(&col.name))?);
                 }
             }
             for (u, config) in uses {
@@ -395,34 +490,27 @@ impl Project {
     }
 }
 
-/// A YAML test entry: `unique`, or `name: {arguments: {...}, config: {...}}`, or `name: {args…}`.
-fn test_use(file: &Path, y: &Yaml, model: &str, column: Option<&str>) -> Result<(TestUse, BTreeMap<String, Json>)> {
-    let (test, body) = match y {
-        Yaml::String(s) => (s.clone(), None),
-        Yaml::Mapping(m) if m.len() == 1 => {
+/// A test entry as a test use and its config.
+fn test_use(file: &Path, entry: &TestEntry, model: &str, column: Option<&str>) -> Result<(TestUse, BTreeMap<String, Json>)> {
+    let (test, body) = match entry {
+        TestEntry::Name(s) => (s.clone(), None),
+        TestEntry::Configured(m) if m.len() == 1 => {
             let (k, v) = m.iter().next().expect("one entry");
-            (k.as_str().unwrap_or_default().to_string(), Some(v))
+            (k.clone(), v.as_ref())
         }
-        _ => return Err(TransformError::at(file, 0, format!("model {model}: a test must be a name or a one-key mapping"))),
+        TestEntry::Configured(_) => {
+            return Err(TransformError::at(file, 0, format!("model {model}: a test must be a name or a one-key mapping")));
+        }
     };
     let mut args = BTreeMap::new();
     let mut config = BTreeMap::new();
-    if let Some(body) = body.and_then(Yaml::as_mapping) {
-        for (k, v) in body {
-            match k.as_str().unwrap_or_default() {
-                "arguments" => {
-                    for (ak, av) in v.as_mapping().into_iter().flatten() {
-                        args.insert(ak.as_str().unwrap_or_default().to_string(), to_json(av));
-                    }
-                }
-                "config" => {
-                    for (ck, cv) in v.as_mapping().into_iter().flatten() {
-                        config.insert(ck.as_str().unwrap_or_default().to_string(), to_json(cv));
-                    }
-                }
-                other => {
-                    args.insert(other.to_string(), to_json(v));
-                }
+    for (k, v) in body.into_iter().flatten() {
+        match (k.as_str(), v) {
+            ("arguments", Json::Object(a)) => args.extend(a.iter().map(|(ak, av)| (ak.clone(), av.clone()))),
+            ("config", Json::Object(c)) => config.extend(c.iter().map(|(ck, cv)| (ck.clone(), cv.clone()))),
+            ("arguments" | "config", _) => {}
+            (other, v) => {
+                args.insert(other.to_string(), v.clone());
             }
         }
     }

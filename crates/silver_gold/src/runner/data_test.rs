@@ -7,7 +7,7 @@ use duckdb::Connection;
 use minijinja::value::Value;
 use serde_json::Value as Json;
 
-use super::materialize::ensure_schema;
+use super::catalog::ensure_schema;
 use super::plan::{Planned, cfg_str, ref_name, schema_of};
 use super::results::Status;
 use crate::project::{Node, Project};

@@ -2,45 +2,16 @@
 //! snapshots (timestamp strategy), with enforced contracts checked as dbt does.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use duckdb::Connection;
 
 use super::RunOptions;
-use super::data_test::run_test;
+use super::catalog::{describe, ensure_schema, exists};
 use super::plan::{Planned, cfg_list, cfg_str};
 use super::results::Status;
 use crate::project::{Kind, Project};
 use crate::render::{Context, Macros, render};
 use crate::{Result, TransformError};
-
-fn exists(conn: &Connection, relation: &str) -> Result<bool> {
-    let (schema, name) = relation.split_once('.').unwrap_or(("main", relation));
-    let n: i64 = conn.query_row(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and database_name = current_database()",
-        [schema, name],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
-}
-
-/// Column names and types of a relation (a table or temp table by name) or of a query.
-pub(crate) fn describe(conn: &Connection, relation_or_query: &str) -> Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare(&format!("describe\n{relation_or_query}"))?;
-    let cols = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<_, _>>()?;
-    Ok(cols)
-}
-
-pub(crate) fn ensure_schema(conn: &Connection, relation: &str) -> Result<()> {
-    // One at a time: two connections creating the same schema at once is a DuckDB write-write
-    // conflict, even with `if not exists`.
-    static CREATING: Mutex<()> = Mutex::new(());
-    if let Some((schema, _)) = relation.split_once('.') {
-        let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
-        conn.execute_batch(&format!("create schema if not exists {schema}"))?;
-    }
-    Ok(())
-}
 
 pub(crate) fn run_node(
     project: &Project,
@@ -96,7 +67,9 @@ pub(crate) fn run_node(
             snapshot(conn, &relation, p, &ctx(false))?;
             Ok(Status::Success)
         }
-        Kind::Test => run_test(conn, project, macros, relations, p, opts.store_failures),
+        // The scheduler runs tests through data_test; a test here is a scheduling bug, reported
+        // as the node's error rather than a panic.
+        Kind::Test => Err(TransformError::At { file: p.node.path.clone(), line: 0, message: "a test reached the materializations".into() }),
     }
 }
 

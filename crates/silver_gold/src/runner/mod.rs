@@ -8,6 +8,7 @@
 //! computed once) → `schedule` (workers) → `materialize` (seeds, models, snapshots) and
 //! `data_test` (tests) → `results` (statuses, `run_results.json`).
 
+mod catalog;
 mod dag;
 mod data_test;
 mod materialize;

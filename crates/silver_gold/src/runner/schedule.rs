@@ -10,6 +10,7 @@ use duckdb::Connection;
 
 use super::RunOptions;
 use super::dag::{Dag, Priority};
+use super::data_test::run_test;
 use super::materialize::run_node;
 use super::plan::{Planned, plan, selected};
 use super::results::{NodeResult, Status, line, write_run_results};
@@ -121,7 +122,12 @@ fn worker<'a>(run: &'a Run<'a>, conn: &Connection, state: &Mutex<Schedule<'a>>, 
         let status = if blocked {
             Status::Skipped
         } else {
-            match run_node(run.project, run.macros, run.relations, conn, p, run.opts) {
+            let ran = if p.node.kind == Kind::Test {
+                run_test(conn, run.project, run.macros, run.relations, p, run.opts.store_failures)
+            } else {
+                run_node(run.project, run.macros, run.relations, conn, p, run.opts)
+            };
+            match ran {
                 Ok(s) => s,
                 // Project errors name their file and line already; SQL errors get the file.
                 Err(e @ TransformError::At { .. }) => Status::Error(one_line(&e)),
