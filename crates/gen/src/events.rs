@@ -10,7 +10,7 @@ use rand::RngExt;
 use crate::dims::picker;
 use crate::model::Model;
 use crate::rng::{self, KindPicker, Stream};
-use crate::text::{Day, MICROS_PER_SECOND, civil_from_days, push_decimal, push_int, push_ts};
+use crate::text::{Day, MICROS_PER_SECOND, civil_from_days, push_decimal, push_int, push_padded, push_ts};
 use crate::world::{CATEGORIES, COUNTRIES};
 use crate::{ArrowRow, Generated, Mark, SourceRow};
 
@@ -128,6 +128,14 @@ impl Payload {
 /// The envelope fields, in the order they are written; one may be left out by an anomaly.
 const ENVELOPE: [&str; 5] = ["event_id", "event_ts", "event_type", "user_id", "session_id"];
 
+/// `yyyymmdd_` of an id.
+fn push_day_digits(b: &mut Vec<u8>, (y, m, d): (i32, u32, u32)) {
+    push_padded(b, y as u64, 4);
+    push_padded(b, m as u64, 2);
+    push_padded(b, d as u64, 2);
+    b.push(b'_');
+}
+
 /// One clickstream event, as its line says it (anomaly included).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Event {
@@ -185,7 +193,10 @@ impl Event {
             b.extend_from_slice(b"\":");
             match i {
                 0 => {
-                    let _ = std::io::Write::write_fmt(b, format_args!("\"evt_{y:04}{m:02}{d:02}_{:07}\"", self.seq));
+                    b.extend_from_slice(b"\"evt_");
+                    push_day_digits(b, (y, m, d));
+                    push_padded(b, self.seq, 7);
+                    b.push(b'"');
                 }
                 1 => {
                     b.push(b'"');
@@ -199,7 +210,10 @@ impl Event {
                 }
                 3 => push_int(b, self.user_id),
                 _ => {
-                    let _ = std::io::Write::write_fmt(b, format_args!("\"ses_{y:04}{m:02}{d:02}_{:06}\"", self.session_no));
+                    b.extend_from_slice(b"\"ses_");
+                    push_day_digits(b, (y, m, d));
+                    push_padded(b, self.session_no, 6);
+                    b.push(b'"');
                 }
             }
         }

@@ -414,8 +414,9 @@ pub struct DayOrders<'m> {
     run: Range<Day>,
     next_idx: u64,
     order: Order,
-    /// Rows of the current order not yet handed out, in reverse order.
-    queue: Vec<DayRow>,
+    /// The next row of the current order: 0 its header, 1..=lines a line, then its shipment;
+    /// `None` when the next order is due.
+    pos: Option<usize>,
     /// Days whose duplicated orders are re-sent in this file, still to go.
     resend_from: Vec<Day>,
     resending: Option<(OrderGen<'m>, u64)>,
@@ -437,7 +438,7 @@ impl<'m> DayOrders<'m> {
                 resend_from.push(day - 1);
             }
         }
-        DayOrders { model, orders, run, next_idx: 0, order: Order::default(), queue: Vec::with_capacity(16), resend_from, resending: None }
+        DayOrders { model, orders, run, next_idx: 0, order: Order::default(), pos: None, resend_from, resending: None }
     }
 
     fn next_resent(&mut self) -> Option<DayRow> {
@@ -464,25 +465,35 @@ impl Iterator for DayOrders<'_> {
     type Item = DayRow;
 
     fn next(&mut self) -> Option<DayRow> {
-        if let Some(row) = self.queue.pop() {
-            return Some(row);
-        }
-        if self.next_idx < self.orders.count {
-            let idx = self.next_idx;
-            self.next_idx += 1;
-            let o = &mut self.order;
-            self.orders.order(idx, o);
-            if let Some((s, anomaly)) = o.shipment.filter(|_| self.orders.part == 0) {
-                self.queue.push(DayRow::Shipment(Generated::anomaly(s, anomaly)));
+        loop {
+            if let Some(pos) = self.pos {
+                let o = &self.order;
+                let lines = o.lines.len();
+                if pos == 0 {
+                    self.pos = Some(1);
+                    // A duplicate's original row is clean; the anomaly is its copy in another file.
+                    let mark = o.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId);
+                    return Some(DayRow::Header(Generated::anomaly(o.header, mark)));
+                }
+                if pos <= lines {
+                    self.pos = Some(pos + 1);
+                    let (line, anomaly) = o.lines[pos - 1];
+                    return Some(DayRow::Line(Generated::anomaly(line, anomaly)));
+                }
+                self.pos = None;
+                if let Some((s, anomaly)) = o.shipment.filter(|_| self.orders.part == 0) {
+                    return Some(DayRow::Shipment(Generated::anomaly(s, anomaly)));
+                }
+                continue;
             }
-            for (line, anomaly) in o.lines.iter().rev() {
-                self.queue.push(DayRow::Line(Generated::anomaly(*line, *anomaly)));
+            if self.next_idx < self.orders.count {
+                self.orders.order(self.next_idx, &mut self.order);
+                self.next_idx += 1;
+                self.pos = Some(0);
+                continue;
             }
-            // A duplicate's original row is clean; the anomaly is its copy in another file.
-            let mark = o.header_anomaly.filter(|k| *k != AnomalyKind::DuplicateOrderId);
-            return Some(DayRow::Header(Generated::anomaly(o.header, mark)));
+            return self.next_resent();
         }
-        self.next_resent()
     }
 }
 

@@ -113,11 +113,19 @@ pub struct SensorReadings<'m> {
     shelves: Vec<Shelf>,
     picker: KindPicker,
     to: Day,
+    /// The next day to generate.
     day: Day,
-    hour: i64,
-    shelf: usize,
+    /// Readings of the store's chunk so far (the anomaly sequence runs over the chunk).
     row: u64,
-    r: rng::Rng,
+    /// One day of readings, generated together (each day has its own random stream).
+    buffer: Vec<Generated<SensorReading>>,
+    /// The next reading of `buffer` the iterator hands out.
+    next_in_buffer: usize,
+}
+
+/// A gentle daily cycle: warmest mid-afternoon local time.
+fn daily_cycle(hour: i64) -> f64 {
+    ((hour - 9) as f64 / 24.0 * std::f64::consts::TAU).sin()
 }
 
 impl<'m> SensorReadings<'m> {
@@ -131,11 +139,63 @@ impl<'m> SensorReadings<'m> {
             picker: picker(model, Table::Sensors, (store_id as u64) << 20 ^ from as u64),
             to,
             day: from,
-            hour: 0,
-            shelf: 0,
             row: 0,
-            r: rng::rng(model.seed, Stream::Sensor, store_id as u64, from as u64),
+            buffer: Vec::with_capacity(24 * shelves as usize),
+            next_in_buffer: 0,
         }
+    }
+
+    /// The next day's readings as a slice (a writer reads them in place, without moving each
+    /// row out); `None` after the last day. The iterator hands out the same rows one by one.
+    pub fn next_day(&mut self) -> Option<&[Generated<SensorReading>]> {
+        if self.day >= self.to || self.shelves.is_empty() {
+            return None;
+        }
+        self.fill_day();
+        self.next_in_buffer = self.buffer.len();
+        Some(&self.buffer)
+    }
+
+    /// Generates the readings of `self.day` (hour by hour, shelf by shelf) into the buffer.
+    fn fill_day(&mut self) {
+        self.buffer.clear();
+        self.next_in_buffer = 0;
+        let (day, offset_min, store_id) = (self.day, self.offset_min, self.store_id);
+        let mut r = rng::rng(self.model.seed, Stream::Sensor, store_id as u64, day as u64);
+        for hour in 0..24i64 {
+            let cycle = daily_cycle(hour);
+            for (n, s) in self.shelves.iter().enumerate() {
+                let (t_mean, t_sd, h_mean, h_sd) = s.climate;
+                let t = Normal::new(t_mean + cycle * t_sd, t_sd).expect("sd > 0").sample(&mut r).clamp(-35.0, 50.0);
+                let hum = Normal::new(h_mean, h_sd).expect("sd > 0").sample(&mut r).clamp(5.0, 99.0);
+                let mut temperature_c = (t * 100.0).round() as i64;
+                let mut humidity_pct = (hum * 100.0).round() as i64;
+                let battery_mv = 3300 - (day as i64 + s.battery_phase) % 400 + r.random_range(-5..=5);
+                let ts_us = (day as i64 * 86_400 + hour * 3600 + s.minute * 60 - offset_min as i64 * 60) * MICROS_PER_SECOND;
+                let row = self.row;
+                let kind = self.picker.pick(row);
+                if kind == Some(AnomalyKind::OutOfRangeReading) {
+                    if row.is_multiple_of(2) {
+                        temperature_c = [15_000, -9_999, 12_750][(row / 2 % 3) as usize];
+                    } else {
+                        humidity_pct = [12_550, -500][(row / 2 % 2) as usize];
+                    }
+                }
+                self.row += 1;
+                let reading = SensorReading {
+                    ts_us,
+                    ts_missing: kind == Some(AnomalyKind::MissingSensorTs),
+                    offset_min,
+                    store_id,
+                    shelf_no: n as u32 + 1,
+                    temperature_c,
+                    humidity_pct,
+                    battery_mv,
+                };
+                self.buffer.push(Generated::anomaly(reading, kind));
+            }
+        }
+        self.day += 1;
     }
 }
 
@@ -143,55 +203,14 @@ impl Iterator for SensorReadings<'_> {
     type Item = Generated<SensorReading>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.shelves.is_empty() {
-            return None;
-        }
-        if self.shelf == self.shelves.len() {
-            self.shelf = 0;
-            self.hour += 1;
-            if self.hour == 24 {
-                self.hour = 0;
-                self.day += 1;
-                self.r = rng::rng(self.model.seed, Stream::Sensor, self.store_id as u64, self.day as u64);
+        while self.next_in_buffer == self.buffer.len() {
+            if self.day >= self.to || self.shelves.is_empty() {
+                return None;
             }
+            self.fill_day();
         }
-        if self.day >= self.to {
-            return None;
-        }
-        let (day, hour, n) = (self.day, self.hour, self.shelf);
-        let s = self.shelves[n];
-        let r = &mut self.r;
-        // A gentle daily cycle: warmest mid-afternoon local time.
-        let cycle = ((hour - 9) as f64 / 24.0 * std::f64::consts::TAU).sin();
-        let (t_mean, t_sd, h_mean, h_sd) = s.climate;
-        let t = Normal::new(t_mean + cycle * t_sd, t_sd).expect("sd > 0").sample(r).clamp(-35.0, 50.0);
-        let hum = Normal::new(h_mean, h_sd).expect("sd > 0").sample(r).clamp(5.0, 99.0);
-        let mut temperature_c = (t * 100.0).round() as i64;
-        let mut humidity_pct = (hum * 100.0).round() as i64;
-        let battery_mv = 3300 - (day as i64 + s.battery_phase) % 400 + r.random_range(-5..=5);
-        let ts_us = (day as i64 * 86_400 + hour * 3600 + s.minute * 60 - self.offset_min as i64 * 60) * MICROS_PER_SECOND;
-        let row = self.row;
-        let kind = self.picker.pick(row);
-        if kind == Some(AnomalyKind::OutOfRangeReading) {
-            if row.is_multiple_of(2) {
-                temperature_c = [15_000, -9_999, 12_750][(row / 2 % 3) as usize];
-            } else {
-                humidity_pct = [12_550, -500][(row / 2 % 2) as usize];
-            }
-        }
-        self.row += 1;
-        self.shelf += 1;
-        let reading = SensorReading {
-            ts_us,
-            ts_missing: kind == Some(AnomalyKind::MissingSensorTs),
-            offset_min: self.offset_min,
-            store_id: self.store_id,
-            shelf_no: n as u32 + 1,
-            temperature_c,
-            humidity_pct,
-            battery_mv,
-        };
-        Some(Generated::anomaly(reading, kind))
+        self.next_in_buffer += 1;
+        Some(self.buffer[self.next_in_buffer - 1].clone())
     }
 }
 

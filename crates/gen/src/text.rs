@@ -15,6 +15,15 @@ fn push_2(buf: &mut Vec<u8>, v: u32) {
     buf.push(b'0' + (v % 10) as u8);
 }
 
+/// A non-negative integer zero-padded to at least `width` digits (as `{v:0width$}` would).
+#[inline]
+pub fn push_padded(buf: &mut Vec<u8>, v: u64, width: usize) {
+    let mut itoa = itoa::Buffer::new();
+    let digits = itoa.format(v).as_bytes();
+    buf.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+    buf.extend_from_slice(digits);
+}
+
 /// An integer in decimal.
 #[inline]
 pub fn push_int(buf: &mut Vec<u8>, v: i64) {
