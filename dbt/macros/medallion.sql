@@ -80,3 +80,11 @@
         '1900-01-01 00:00:00'::timestamp
     )
 {%- endmacro %}
+
+{#- Completed years from one date to another (an age): the year difference, less one while the
+    later date's month and day come before the earlier one's. `date_diff('year', …)` counts
+    year boundaries instead, one too many for most of the year. -#}
+{% macro full_years(from_date, to_date) -%}
+    (date_diff('year', {{ from_date }}, {{ to_date }})
+        - case when strftime({{ to_date }}, '%m%d') < strftime({{ from_date }}, '%m%d') then 1 else 0 end)
+{%- endmacro %}

@@ -331,3 +331,61 @@ fn duckdb_gets_one_thread_more_than_the_cores_unless_the_profile_says() {
     run(&root, &w, &[], false);
     assert_eq!(query::<i64>(&w, "select threads from wide.pool"), 1);
 }
+
+#[test]
+fn a_null_failure_count_is_an_error_as_in_dbt() {
+    // dbt refuses a test whose fail_calc gives NULL (`failures: None is not of type integer`);
+    // treating it as 0 would pass a test that measured nothing.
+    let models = [("m", "select 1 as id")];
+    let yml = "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        data_tests: [maxtest]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = small_project(dir.path(), 1, &models, yml);
+    write(
+        &root,
+        "tests/generic/maxtest.sql",
+        "{% test maxtest(model, column_name) %}\n{{ config(fail_calc='max(x)') }}\nselect 1 as x from {{ model }} where {{ column_name }} > 100\n{% endtest %}\n",
+    );
+    let results = run(&root, &w, &[], false);
+    match status(&results, "maxtest_m_id") {
+        Status::Error(e) => assert!(e.contains("NULL"), "{e}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_projects_fk_violation_rate_passes_clean_data_and_grades_by_the_spec() {
+    // The project's own generic test (dbt/tests/generic), thresholds as in dbt_project.yml:
+    // warn from 1.25 %, error from the SPEC's 1.5 %.
+    let generic =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt/tests/generic/fk_violation_rate.sql")).unwrap();
+    // 10,000 children; `bad` of them point at no parent.
+    let child = |bad: u32| format!("select i as id, case when i < {bad} then -1 else i % 10 end as parent_id from range(10000) t(i)");
+    let models = [
+        ("parent", "select i as parent_id from range(10) t(i)".to_string()),
+        ("clean", child(0)),
+        ("under_warn", child(124)),
+        ("at_warn", child(125)),
+        ("at_error", child(150)),
+    ];
+    let models: Vec<(&str, &str)> = models.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let mut yml = String::from("version: 2\nmodels:\n");
+    for name in ["clean", "under_warn", "at_warn", "at_error"] {
+        yml.push_str(&format!(
+            "  - name: {name}\n    columns:\n      - name: parent_id\n        data_tests:\n          - fk_violation_rate: {{arguments: {{to: \"ref('parent')\", field: parent_id}}}}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = small_project(dir.path(), 1, &models, &yml);
+    write(
+        &root,
+        "dbt_project.yml",
+        "name: small\nprofile: small\nvars:\n  fk_violation_warn_rate: 0.0125\n  fk_violation_error_rate: 0.015\nmodels:\n  small:\n    +materialized: table\n    +schema: wide\n",
+    );
+    write(&root, "tests/generic/fk_violation_rate.sql", &generic);
+    let results = run(&root, &w, &[], false);
+    let test = |model: &str| status(&results, &format!("fk_violation_rate_{model}_parent_id__parent_id__ref_parent_")).clone();
+    assert_eq!(test("clean"), Status::Pass);
+    assert_eq!(test("under_warn"), Status::Pass);
+    assert_eq!(test("at_warn"), Status::Warn(125));
+    assert_eq!(test("at_error"), Status::Fail(150));
+}

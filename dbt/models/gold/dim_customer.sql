@@ -25,7 +25,7 @@ select
     c.city,
     c.state_region,
     c.country_code,
-    date_diff('year', c.birth_date, current_date) as age_years,
+    {{ full_years('c.birth_date', 'current_date') }} as age_years,
     cast(c.join_ts as date) as join_dt,
     date_diff('day', cast(c.join_ts as date), current_date) as lifetime_days,
     case

@@ -10,7 +10,7 @@ select
     case when has_impossible_coordinates then null else longitude end as longitude,
     open_dt,
     close_dt,
-    date_diff('year', open_dt, coalesce(close_dt, current_date)) as age_years,
+    {{ full_years('open_dt', 'coalesce(close_dt, current_date)') }} as age_years,
     case when close_dt is null or close_dt > current_date then 'Open' else 'Closed' end as status,
     case
         when channel = 'web' then 'Online'

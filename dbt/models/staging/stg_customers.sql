@@ -33,7 +33,7 @@ cleaned as (
 
 select
     *,
-    date_diff('year', birth_date, cast(join_ts as date)) as age_at_join_years,
+    {{ full_years('birth_date', utc_date('join_ts')) }} as age_at_join_years,
     {{ is_valid_email('email') }} as is_valid_email,
     phone is null as is_missing_phone,
     (address_line1 is null or city is null or postcode is null) as is_missing_address,

@@ -132,7 +132,11 @@ pub(crate) fn run_test(
     }
     let fail_calc = cfg_str(&config, "fail_calc").unwrap_or("count(*)");
     let failures: Option<i64> = conn.query_row(&format!("select {fail_calc} from (\n{sql}\n) dbt_internal_test"), [], |r| r.get(0))?;
-    let failures = failures.unwrap_or(0).max(0) as u64;
+    // As dbt: a failure count that is NULL (a `max` over no rows) is an error, not a pass.
+    let Some(failures) = failures else {
+        return Ok(Status::Error(format!("{}: the failure count (fail_calc `{fail_calc}`) is NULL, not an integer", p.node.path)));
+    };
+    let failures = failures.max(0) as u64;
     let holds = |cond: &str| -> bool { threshold(cond, failures) };
     let severity = cfg_str(&config, "severity").unwrap_or("error").to_ascii_lowercase();
     let error_if = cfg_str(&config, "error_if").unwrap_or("!=0");
