@@ -1,3 +1,30 @@
+-- Size category from the data: physical stores in thirds by orders per trading day (a store
+-- without orders is Small), web stores Online (decision 57).
+with stores as (
+    select * from {{ ref('stg_stores') }}
+),
+
+orders as (
+    select store_id, order_dt_local from {{ ref('stg_orders_header') }}
+),
+
+order_volume as (
+    select store_id, count(*) / count(distinct order_dt_local) as orders_per_day
+    from orders
+    group by store_id
+),
+
+sized as (
+    select
+        stores.*,
+        ntile(3) over (
+            partition by stores.channel = 'web'
+            order by coalesce(order_volume.orders_per_day, 0) desc, stores.store_id
+        ) as size_third
+    from stores
+    left join order_volume on order_volume.store_id = stores.store_id
+)
+
 select
     {{ surrogate_key(['store_id']) }} as store_key,
     store_id,
@@ -14,14 +41,14 @@ select
     case when close_dt is null or close_dt > current_date then 'Open' else 'Closed' end as status,
     case
         when channel = 'web' then 'Online'
-        when store_id % 3 = 0 then 'Large'
-        when store_id % 3 = 1 then 'Medium'
+        when size_third = 1 then 'Large'
+        when size_third = 2 then 'Medium'
         else 'Small'
     end as size_category,
     has_impossible_coordinates,
     has_duplicate_store_code,
     false as is_unknown_member
-from {{ ref('stg_stores') }}
+from sized
 
 union all
 
