@@ -88,3 +88,14 @@
     (date_diff('year', {{ from_date }}, {{ to_date }})
         - case when strftime({{ to_date }}, '%m%d') < strftime({{ from_date }}, '%m%d') then 1 else 0 end)
 {%- endmacro %}
+
+{#- The day Gold's "as of" figures (ages, lifetimes, open or closed) are computed for: the
+    var `as_of_date` (YYYY-MM-DD) if set, else the data's horizon, the last local order date in
+    Silver. Never the wall clock, so rebuilding the same Bronze later gives the same Gold. -#}
+{% macro as_of_date() -%}
+    {%- if var('as_of_date', none) -%}
+    date '{{ var("as_of_date") }}'
+    {%- else -%}
+    (select max(order_dt_local) from {{ ref('stg_orders_header') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -143,10 +143,11 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     let incremental = ctx.is_incremental;
     env.add_function("is_incremental", move || incremental);
     let vars_of_project = ctx.project.vars.clone();
-    env.add_function("var", move |name: String, default: Option<Value>| -> Result<Value, Error> {
-        match (vars_of_project.get(&name), default) {
+    // `var(name)` or `var(name, default)`; a default of `none` is a default too, as in dbt.
+    env.add_function("var", move |name: String, default: minijinja::value::Rest<Value>| -> Result<Value, Error> {
+        match (vars_of_project.get(&name), default.first()) {
             (Some(v), _) => Ok(to_value(v)),
-            (None, Some(d)) => Ok(d),
+            (None, Some(d)) => Ok(d.clone()),
             (None, None) => Err(Error::new(ErrorKind::InvalidOperation, format!("var('{name}') is not defined in dbt_project.yml"))),
         }
     });

@@ -40,3 +40,23 @@ fn an_incremental_staging_model_first_and_later_builds() {
 fn a_gold_fact() {
     insta::assert_snapshot!("fct_sales", rendered("fct_sales", false));
 }
+
+#[test]
+fn no_model_reads_the_wall_clock() {
+    // Rebuilding the same Bronze tomorrow must give the same Gold: ages, lifetimes and store
+    // status are as of the data's horizon (or var `as_of_date`), never of today.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt");
+    let project = Project::load(&root).expect("the dbt project loads");
+    let mut readers = Vec::new();
+    for node in project.nodes.iter().filter(|n| !n.sql.is_empty()) {
+        for incremental in [false, true] {
+            let sql = rendered(&node.name, incremental).to_ascii_lowercase();
+            for clock in ["current_date", "current_timestamp", "now()", "today()", "get_current_time", "localtimestamp"] {
+                if sql.contains(clock) && !readers.contains(&(node.name.clone(), clock)) {
+                    readers.push((node.name.clone(), clock));
+                }
+            }
+        }
+    }
+    assert!(readers.is_empty(), "models reading the wall clock: {readers:?}");
+}

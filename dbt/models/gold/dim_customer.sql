@@ -25,9 +25,13 @@ select
     c.city,
     c.state_region,
     c.country_code,
-    {{ full_years('c.birth_date', 'current_date') }} as age_years,
+    {{ full_years('c.birth_date', as_of_date()) }} as age_years,
     cast(c.join_ts as date) as join_dt,
-    date_diff('day', cast(c.join_ts as date), current_date) as lifetime_days,
+    -- Null for a customer who joins after the as-of day (the dimension holds future joiners).
+    case
+        when {{ utc_date('c.join_ts') }} <= {{ as_of_date() }}
+            then date_diff('day', {{ utc_date('c.join_ts') }}, {{ as_of_date() }})
+    end as lifetime_days,
     case
         when c.is_vip then 'VIP'
         when coalesce(f.orders, 0) >= 5 then 'Loyal'

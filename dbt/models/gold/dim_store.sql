@@ -37,8 +37,8 @@ select
     case when has_impossible_coordinates then null else longitude end as longitude,
     open_dt,
     close_dt,
-    {{ full_years('open_dt', 'coalesce(close_dt, current_date)') }} as age_years,
-    case when close_dt is null or close_dt > current_date then 'Open' else 'Closed' end as status,
+    {{ full_years('open_dt', 'coalesce(close_dt, ' ~ as_of_date() ~ ')') }} as age_years,
+    case when close_dt is null or close_dt > {{ as_of_date() }} then 'Open' else 'Closed' end as status,
     case
         when channel = 'web' then 'Online'
         when size_third = 1 then 'Large'
