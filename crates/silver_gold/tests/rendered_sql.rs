@@ -60,3 +60,29 @@ fn no_model_reads_the_wall_clock() {
     }
     assert!(readers.is_empty(), "models reading the wall clock: {readers:?}");
 }
+
+#[test]
+fn views_give_utc_dates_whatever_the_session_time_zone() {
+    // Views run in the reader's session: a BI tool in Sydney must see the same dates as Gold's
+    // date keys (UTC), not its local ones. 23:30 UTC on 1 March is 2 March in Sydney.
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "create schema gold;
+         create table gold.fct_shipments as select 1 as shipment_id, 'o1' as order_number, 1 as store_key, 'dhl' as carrier,
+             timestamptz '2024-03-01 23:30:00+00' as shipped_at, timestamptz '2024-03-01 23:45:00+00' as delivered_at,
+             0.1 as delivery_days, 2 as sla_days, false as is_in_transit, true as on_time_flag, 9.95 as shipping_cost;
+         create table gold.dim_store as select 1 as store_key, 'Sydney Central' as store_name;
+         create table gold.fct_returns as select 7 as return_id, 'o1' as order_number, timestamptz '2024-03-01 23:30:00+00' as return_ts,
+             1 as product_key, 1 as quantity, 'damaged' as reason, 'DMG' as return_reason_code;
+         create table gold.dim_product_scd as select 1 as product_key, 'Mug' as product_name, 'Home' as category;
+         set TimeZone = 'Australia/Sydney';",
+    )
+    .unwrap();
+    let date_of = |view: &str, column: &str| -> String {
+        let sql = format!("select cast(\"{column}\" as varchar) from ({}) v", rendered(view, false));
+        conn.query_row(&sql, [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(date_of("vw_deliveries", "Shipped"), "2024-03-01");
+    assert_eq!(date_of("vw_deliveries", "Delivered"), "2024-03-01");
+    assert_eq!(date_of("vw_returns", "Return Date"), "2024-03-01");
+}

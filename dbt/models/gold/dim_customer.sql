@@ -26,7 +26,7 @@ select
     c.state_region,
     c.country_code,
     {{ full_years('c.birth_date', as_of_date()) }} as age_years,
-    cast(c.join_ts as date) as join_dt,
+    {{ utc_date('c.join_ts') }} as join_dt,
     -- Null for a customer who joins after the as-of day (the dimension holds future joiners).
     case
         when {{ utc_date('c.join_ts') }} <= {{ as_of_date() }}

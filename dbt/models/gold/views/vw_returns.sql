@@ -2,7 +2,7 @@
 select
     r.return_id as "Return",
     r.order_number as "Order Number",
-    cast(r.return_ts as date) as "Return Date",
+    {{ utc_date('r.return_ts') }} as "Return Date",
     p.product_name as "Product",
     p.category as "Category",
     r.quantity as "Quantity",
