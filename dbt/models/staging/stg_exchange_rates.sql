@@ -1,11 +1,27 @@
--- One rate per (date, currency) to AUD; the latest load wins.
-with latest as (
-    {{ latest_rows(source('bronze', 'exchange_rates'), ['"date"', 'currency']) }}
+-- One rate per (date, currency) to AUD; the latest load wins. Currency codes are normalised
+-- (trimmed, upper case) before the dedup, so ' usd' and 'USD' of one day are one rate, not two
+-- (two would double that day's sales lines in the currency join).
+with source_rates as (
+    select * from {{ source('bronze', 'exchange_rates') }}
+),
+
+normalised as (
+    select
+        "date" as rate_date,
+        upper(trim(currency)) as currency,
+        rate_to_aud,
+        ingestion_ts,
+        src_filename
+    from source_rates
+),
+
+latest as (
+    {{ latest_rows('normalised', ['rate_date', 'currency']) }}
 )
 
 select
-    "date" as rate_date,
-    upper(trim(currency)) as currency,
+    rate_date,
+    currency,
     rate_to_aud,
     ingestion_ts
 from latest
