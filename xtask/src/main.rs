@@ -55,7 +55,11 @@ const USAGE: &str = "usage: cargo xtask <task>
   libduckdb                         fetch the prebuilt DuckDB library and print its folder";
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the
+    // compile-time path: with a target dir shared by several clones (CI's cache), the binary may
+    // have been built from another clone, and would otherwise test that clone.
+    let manifest = env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn target_dir() -> PathBuf {
