@@ -99,3 +99,11 @@
     (select max(order_dt_local) from {{ ref('stg_orders_header') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- A keyed hash for pseudonymised personal values: sha256 of a secret salt and the value, so a
+    dictionary of likely values cannot reverse it as it reverses a plain md5. The salt comes from
+    the environment (MEDALLION_GDPR_SALT, never committed); without it a documented local-only
+    default is used, fine for generated data and nothing else (docs/decisions.md #61). -#}
+{% macro keyed_hash(expr) -%}
+    sha256('{{ env_var("MEDALLION_GDPR_SALT", "medallion-local-only-salt") | replace("'", "''") }}' || {{ expr }})
+{%- endmacro %}

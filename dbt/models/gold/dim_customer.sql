@@ -1,5 +1,5 @@
 -- Customers, one row per customer_id, plus the unknown member. GDPR: without consent, the
--- email is replaced by its hash, the phone is masked and the address is generalised to the
+-- email is replaced by its keyed hash (none when missing), the phone is masked and the address is generalised to the
 -- city; names are reduced to initials.
 with customers as (
     select * from {{ ref('stg_customers') }}
@@ -17,7 +17,7 @@ select
     c.natural_key,
     case when c.gdpr_consent then c.first_name else left(c.first_name, 1) || '.' end as first_name,
     case when c.gdpr_consent then c.last_name else left(c.last_name, 1) || '.' end as last_name,
-    case when c.gdpr_consent then c.email else md5(coalesce(c.email, '')) end as email,
+    case when c.gdpr_consent then c.email when c.email is not null then {{ keyed_hash('c.email') }} end as email,
     case when c.gdpr_consent then c.phone when c.phone is null then null else '***-****' || right(regexp_replace(c.phone, '[^0-9]', '', 'g'), 2) end as phone,
     case when c.gdpr_consent then c.address_line1 end as address_line1,
     case when c.gdpr_consent then c.address_line2 end as address_line2,
