@@ -72,10 +72,10 @@ fn unused_dependencies() -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for dir in ["crates/schema", "crates/delta", "crates/gen", "crates/bronze", "crates/silver_gold", "crates/quality", "crates/cli"] {
         let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml")).map_err(|e| format!("{dir}/Cargo.toml: {e}"))?;
-        let mut code = String::new();
-        for sub in ["src", "build.rs"] {
-            collect_rust(&root.join(dir).join(sub), &mut code);
-        }
+        let mut files = Vec::new();
+        list_rs(&root.join(dir).join("src"), &mut files);
+        files.push(root.join(dir).join("build.rs"));
+        let code: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
         let mut in_deps = false;
         for line in manifest.lines() {
             let line = line.trim();
@@ -96,16 +96,6 @@ fn unused_dependencies() -> Result<Vec<String>> {
         }
     }
     Ok(problems)
-}
-
-fn collect_rust(path: &std::path::Path, out: &mut String) {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
-            collect_rust(&entry.path(), out);
-        }
-    } else if path.extension().is_some_and(|e| e == "rs") {
-        out.push_str(&std::fs::read_to_string(path).unwrap_or_default());
-    }
 }
 
 /// Cycles between the modules of each crate: module A naming module B (`crate::b`, `super::b`)

@@ -114,36 +114,20 @@ struct DbtProjectFile {
     profile: Option<String>,
     #[serde(default)]
     vars: BTreeMap<String, Json>,
-    #[serde(rename = "model-paths", default = "default_models")]
-    model_paths: Vec<String>,
-    #[serde(rename = "macro-paths", default = "default_macros")]
-    macro_paths: Vec<String>,
-    #[serde(rename = "test-paths", default = "default_tests")]
-    test_paths: Vec<String>,
-    #[serde(rename = "seed-paths", default = "default_seeds")]
-    seed_paths: Vec<String>,
-    #[serde(rename = "snapshot-paths", default = "default_snapshots")]
-    snapshot_paths: Vec<String>,
+    #[serde(rename = "model-paths")]
+    model_paths: Option<Vec<String>>,
+    #[serde(rename = "macro-paths")]
+    macro_paths: Option<Vec<String>>,
+    #[serde(rename = "test-paths")]
+    test_paths: Option<Vec<String>>,
+    #[serde(rename = "seed-paths")]
+    seed_paths: Option<Vec<String>>,
+    #[serde(rename = "snapshot-paths")]
+    snapshot_paths: Option<Vec<String>>,
     /// Folder configs (`+key: value`, nested by folder): free-form by dbt's design.
     models: Option<Yaml>,
     seeds: Option<Yaml>,
     snapshots: Option<Yaml>,
-}
-
-fn default_models() -> Vec<String> {
-    vec!["models".into()]
-}
-fn default_macros() -> Vec<String> {
-    vec!["macros".into()]
-}
-fn default_tests() -> Vec<String> {
-    vec!["tests".into()]
-}
-fn default_seeds() -> Vec<String> {
-    vec!["seeds".into()]
-}
-fn default_snapshots() -> Vec<String> {
-    vec!["snapshots".into()]
 }
 
 /// One profile of `profiles.yml`.
@@ -327,8 +311,13 @@ impl Project {
         let name = p.name.clone();
         let profile_name = p.profile.clone().unwrap_or_else(|| name.clone());
         let vars = p.vars;
-        let (model_paths, macro_paths, test_paths, seed_paths, snapshot_paths) =
-            (p.model_paths, p.macro_paths, p.test_paths, p.seed_paths, p.snapshot_paths);
+        // dbt's default folders where the project names none.
+        let paths = |given: Option<Vec<String>>, default: &str| given.unwrap_or_else(|| vec![default.to_string()]);
+        let model_paths = paths(p.model_paths, "models");
+        let macro_paths = paths(p.macro_paths, "macros");
+        let test_paths = paths(p.test_paths, "tests");
+        let seed_paths = paths(p.seed_paths, "seeds");
+        let snapshot_paths = paths(p.snapshot_paths, "snapshots");
         let model_cfg = folder_configs(p.models.as_ref(), &name);
         let seed_cfg = folder_configs(p.seeds.as_ref(), &name);
         let snapshot_cfg = folder_configs(p.snapshots.as_ref(), &name);

@@ -9,10 +9,18 @@ use std::path::Path;
 use medallion_silver_gold::project::Project;
 use medallion_silver_gold::render::{Context, Macros, render};
 
+/// The real project (dbt/), loaded once per test.
+fn project() -> Project {
+    Project::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt")).expect("the dbt project loads")
+}
+
 fn rendered(model: &str, incremental: bool) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt");
-    let project = Project::load(&root).expect("the dbt project loads");
-    let macros = Macros::new(&project);
+    render_in(&project(), model, incremental)
+}
+
+/// `model` of `project` rendered for its first build or a later incremental one.
+fn render_in(project: &Project, model: &str, incremental: bool) -> String {
+    let macros = Macros::new(project);
     // Every model, seed and snapshot lands in its configured schema (`silver`, `gold`, …).
     let relations: BTreeMap<String, String> = project
         .nodes
@@ -24,7 +32,7 @@ fn rendered(model: &str, incremental: bool) -> String {
         .collect();
     let node = project.nodes.iter().find(|n| n.name == model).expect("the model exists");
     let this = relations.get(model).cloned();
-    let ctx = Context { project: &project, macros: &macros, relations: &relations, this, is_incremental: incremental };
+    let ctx = Context { project, macros: &macros, relations: &relations, this, is_incremental: incremental };
     let sql = render(&ctx, &node.path, &node.sql).expect("it renders").sql;
     // Blank lines left by Jinja blocks carry no meaning.
     sql.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n")
@@ -45,12 +53,11 @@ fn a_gold_fact() {
 fn no_model_reads_the_wall_clock() {
     // Rebuilding the same Bronze tomorrow must give the same Gold: ages, lifetimes and store
     // status are as of the data's horizon (or var `as_of_date`), never of today.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt");
-    let project = Project::load(&root).expect("the dbt project loads");
+    let project = project();
     let mut readers = Vec::new();
     for node in project.nodes.iter().filter(|n| !n.sql.is_empty()) {
         for incremental in [false, true] {
-            let sql = rendered(&node.name, incremental).to_ascii_lowercase();
+            let sql = render_in(&project, &node.name, incremental).to_ascii_lowercase();
             for clock in ["current_date", "current_timestamp", "now()", "today()", "get_current_time", "localtimestamp"] {
                 if sql.contains(clock) && !readers.contains(&(node.name.clone(), clock)) {
                     readers.push((node.name.clone(), clock));
