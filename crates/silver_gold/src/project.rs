@@ -22,6 +22,8 @@ pub enum Kind {
     Snapshot,
     /// A generic test applied in YAML, or a singular test of `tests/`.
     Test,
+    /// A unit test (`unit_tests:` in YAML): a model run on given rows, compared with expected rows.
+    UnitTest,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Model => "model",
             Kind::Snapshot => "snapshot",
             Kind::Test => "test",
+            Kind::UnitTest => "unit_test",
         }
     }
 }
@@ -67,6 +70,33 @@ pub struct Node {
     pub test: Option<TestUse>,
     /// An enforced contract: the declared columns (name, data type) and the not-null ones.
     pub contract: Option<Contract>,
+    /// For a unit test: its model, inputs, expected rows and overrides.
+    pub unit: Option<UnitTest>,
+}
+
+/// A dbt unit test: `model` built on the `given` rows instead of its inputs must return the
+/// `expect` rows (compared as multisets, on the columns the expected rows name).
+#[derive(Debug, Clone)]
+pub struct UnitTest {
+    /// The model tested.
+    pub model: String,
+    /// Each input: `ref('x')`, `source('s', 't')` or `this`, and its rows.
+    pub given: Vec<(String, Rows)>,
+    /// The rows the model must return.
+    pub expect: Rows,
+    /// `overrides: vars:`.
+    pub vars: BTreeMap<String, Json>,
+    /// `overrides: macros: is_incremental:` (false when not set).
+    pub is_incremental: bool,
+}
+
+/// Fixture rows of a unit test, in one of dbt's formats.
+#[derive(Debug, Clone)]
+pub enum Rows {
+    /// `format: dict` (the default): one mapping of column to value per row.
+    Dict(Vec<BTreeMap<String, Json>>),
+    /// `format: sql`: a select statement giving the rows.
+    Sql(String),
 }
 
 /// An enforced model contract.
@@ -79,9 +109,12 @@ pub struct Contract {
 }
 
 impl Node {
-    /// dbt's unique id: `<kind>.<project>.<name>`.
+    /// dbt's unique id: `<kind>.<project>.<name>`, for a unit test `unit_test.<project>.<model>.<name>`.
     pub fn unique_id(&self, project: &str) -> String {
-        format!("{}.{project}.{}", self.kind.name(), self.name)
+        match &self.unit {
+            Some(u) => format!("{}.{project}.{}.{}", self.kind.name(), u.model, self.name),
+            None => format!("{}.{project}.{}", self.kind.name(), self.name),
+        }
     }
 }
 
@@ -164,6 +197,44 @@ struct PropertiesFile {
     sources: Vec<SourceDef>,
     #[serde(default)]
     models: Vec<ModelDef>,
+    #[serde(default)]
+    unit_tests: Vec<UnitTestDef>,
+}
+
+/// A `unit_tests:` entry.
+#[derive(Debug, Deserialize)]
+struct UnitTestDef {
+    name: String,
+    model: String,
+    #[serde(default)]
+    given: Vec<GivenDef>,
+    expect: RowsDef,
+    #[serde(default)]
+    overrides: OverridesDef,
+}
+
+#[derive(Debug, Deserialize)]
+struct GivenDef {
+    input: String,
+    #[serde(flatten)]
+    rows: RowsDef,
+}
+
+#[derive(Debug, Deserialize)]
+struct RowsDef {
+    format: Option<String>,
+    rows: Option<Yaml>,
+    fixture: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OverridesDef {
+    #[serde(default)]
+    macros: BTreeMap<String, Json>,
+    #[serde(default)]
+    vars: BTreeMap<String, Json>,
+    #[serde(default)]
+    env_vars: BTreeMap<String, Json>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -363,6 +434,7 @@ impl Project {
                         config: BTreeMap::new(),
                         test: None,
                         contract: None,
+                        unit: None,
                     });
                 }
             }
@@ -372,7 +444,7 @@ impl Project {
             for f in files_under(&base, "csv") {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let config = config_for(&seed_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None, contract: None });
+                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None, contract: None, unit: None });
             }
         }
         for dir in &snapshot_paths {
@@ -382,7 +454,7 @@ impl Project {
                 let (name, body) = snapshot_block(&text)
                     .ok_or_else(|| TransformError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
                 let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None });
+                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None, unit: None });
             }
         }
         let mut yml_models: Vec<(PathBuf, PropertiesFile)> = Vec::new();
@@ -393,7 +465,7 @@ impl Project {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
                 config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
-                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None, contract: None });
+                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None, contract: None, unit: None });
             }
             for ext in ["yml", "yaml"] {
                 for f in files_under(&base, ext) {
@@ -472,11 +544,69 @@ impl Project {
                     config,
                     test: Some(u),
                     contract: None,
+                    unit: None,
                 });
             }
         }
+        for u in &y.unit_tests {
+            let unit = unit_test(file, u)?;
+            if !self.nodes.iter().any(|n| n.kind == Kind::Model && n.name == u.model) {
+                return Err(TransformError::at(file, 0, format!("unit test {}: no model `{}`", u.name, u.model)));
+            }
+            self.nodes.push(Node {
+                kind: Kind::UnitTest,
+                name: u.name.clone(),
+                path: rel.clone(),
+                sql: String::new(),
+                config: BTreeMap::new(),
+                test: None,
+                contract: None,
+                unit: Some(unit),
+            });
+        }
         Ok(())
     }
+}
+
+/// A `unit_tests:` entry as the runner needs it; what the embedded runner cannot do (csv
+/// fixtures, overriding other macros or environment variables) is an error naming the test.
+fn unit_test(file: &Path, u: &UnitTestDef) -> Result<UnitTest> {
+    let unsupported = |what: String| TransformError::at(file, 0, format!("unit test {}: {what} is not supported by the embedded runner", u.name));
+    let rows = |r: &RowsDef, what: &str| -> Result<Rows> {
+        if r.fixture.is_some() {
+            return Err(unsupported(format!("a fixture file for {what}")));
+        }
+        match (r.format.as_deref().unwrap_or("dict"), &r.rows) {
+            ("dict", None) => Ok(Rows::Dict(Vec::new())),
+            ("dict", Some(Yaml::Sequence(list))) => list
+                .iter()
+                .map(|row| match to_json(row) {
+                    Json::Object(m) => Ok(m.into_iter().collect()),
+                    _ => Err(TransformError::at(file, 0, format!("unit test {}: each row of {what} must be a mapping", u.name))),
+                })
+                .collect::<Result<_>>()
+                .map(Rows::Dict),
+            ("sql", Some(Yaml::String(sql))) => Ok(Rows::Sql(sql.clone())),
+            (format, _) => Err(unsupported(format!("`format: {format}` with these rows for {what}"))),
+        }
+    };
+    let mut is_incremental = false;
+    for (name, value) in &u.overrides.macros {
+        match (name.as_str(), value.as_bool()) {
+            ("is_incremental", Some(b)) => is_incremental = b,
+            _ => return Err(unsupported(format!("overriding macro `{name}`"))),
+        }
+    }
+    if !u.overrides.env_vars.is_empty() {
+        return Err(unsupported("overriding env_vars".into()));
+    }
+    Ok(UnitTest {
+        model: u.model.clone(),
+        given: u.given.iter().map(|g| Ok((g.input.trim().to_string(), rows(&g.rows, &g.input)?))).collect::<Result<_>>()?,
+        expect: rows(&u.expect, "expect")?,
+        vars: u.overrides.vars.clone(),
+        is_incremental,
+    })
 }
 
 /// A test entry as a test use and its config.

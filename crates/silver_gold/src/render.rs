@@ -83,6 +83,18 @@ pub struct Context<'a> {
     pub this: Option<String>,
     /// What `is_incremental()` answers.
     pub is_incremental: bool,
+    /// A unit test's replacements for sources and vars.
+    pub overrides: Option<&'a Overrides>,
+}
+
+/// What a unit test replaces while its model renders: the relations its `source()` inputs
+/// read, and `overrides: vars:`.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// (source, table) → relation of the given rows.
+    pub sources: BTreeMap<(String, String), String>,
+    /// Vars set by the test (they win over `dbt_project.yml`).
+    pub vars: BTreeMap<String, Json>,
 }
 
 /// A render error with the file and line it points at.
@@ -123,7 +135,12 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
             .map(|r| Value::from(r.clone()))
             .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("ref('{name}'): no such model, seed or snapshot")))
     });
-    let sources = ctx.project.sources.clone();
+    let mut sources = ctx.project.sources.clone();
+    let mut vars_of_project = ctx.project.vars.clone();
+    if let Some(o) = ctx.overrides {
+        sources.extend(o.sources.clone());
+        vars_of_project.extend(o.vars.clone());
+    }
     let st = state.clone();
     env.add_function("source", move |source: String, table: String| -> Result<Value, Error> {
         st.lock().expect("render state").sources.push((source.clone(), table.clone()));
@@ -142,7 +159,6 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     });
     let incremental = ctx.is_incremental;
     env.add_function("is_incremental", move || incremental);
-    let vars_of_project = ctx.project.vars.clone();
     // `var(name)` or `var(name, default)`; a default of `none` is a default too, as in dbt.
     env.add_function("var", move |name: String, default: minijinja::value::Rest<Value>| -> Result<Value, Error> {
         match (vars_of_project.get(&name), default.first()) {

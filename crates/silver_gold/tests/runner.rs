@@ -389,3 +389,78 @@ fn the_projects_fk_violation_rate_passes_clean_data_and_grades_by_the_spec() {
     assert_eq!(test("at_warn"), Status::Warn(125));
     assert_eq!(test("at_error"), Status::Fail(150));
 }
+
+#[test]
+fn unit_tests_run_the_model_on_given_rows_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    // `report` joins base and colors: given rows replace both, typed like the real relations
+    // (base.amount is an INTEGER, so '7' is 7), and a var is overridden.
+    write(
+        &root,
+        "models/unit.yml",
+        "unit_tests:
+  - name: report_joins_on_color
+    model: report
+    given:
+      - input: ref('base')
+        rows:
+          - {id: 1, color: red}
+          - {id: 2, color: green}
+      - input: ref('colors')
+        rows:
+          - {color: red, code: 7}
+    expect:
+      rows:
+        - {id: 1, code: 7}
+  - name: scaled_uses_the_factor
+    model: scaled
+    overrides:
+      vars: {factor: 3}
+    given:
+      - input: ref('base')
+        format: sql
+        rows: select 1 as id, 'red' as color, 5 as amount, timestamp '2024-01-01' as updated_at
+    expect:
+      rows:
+        - {id: 1, amount10: 15}
+  - name: inc_is_wrong
+    model: inc
+    given:
+      - input: ref('base')
+        rows:
+          - {id: 1, amount: 10}
+          - {id: 2, amount: 20}
+    expect:
+      rows:
+        - {id: 1, amount: 10}
+        - {id: 2, amount: 21}
+",
+    );
+    let results = run(&root, &w, &[], false);
+    assert_eq!(status(&results, "report_joins_on_color"), &Status::Pass);
+    assert_eq!(status(&results, "scaled_uses_the_factor"), &Status::Pass);
+    // One row returned but not expected, one expected but not returned.
+    assert_eq!(status(&results, "inc_is_wrong"), &Status::Fail(2));
+    // A failing unit test skips its model (and what is built on it), as dbt build does.
+    assert_eq!(status(&results, "inc"), &Status::Skipped);
+    assert_eq!(status(&results, "report"), &Status::Success);
+    // dbt's unique id and order: after the model's parents, before the model.
+    let rr: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("target/run_results.json")).unwrap()).unwrap();
+    let ids: Vec<&str> = rr["results"].as_array().unwrap().iter().map(|r| r["unique_id"].as_str().unwrap()).collect();
+    let pos = |id: &str| ids.iter().position(|i| *i == id).unwrap_or_else(|| panic!("{id} not in {ids:?}"));
+    assert!(pos("model.demo.base") < pos("unit_test.demo.report.report_joins_on_color"));
+    assert!(pos("unit_test.demo.report.report_joins_on_color") < pos("model.demo.report"));
+
+    // An input the model reads but the test does not give is an error naming it.
+    write(
+        &root,
+        "models/unit.yml",
+        "unit_tests:\n  - name: half_given\n    model: report\n    given:\n      - input: ref('base')\n        rows: [{id: 1}]\n    expect:\n      rows: [{id: 1}]\n",
+    );
+    let results = run(&root, &w, &["report"], false);
+    match status(&results, "half_given") {
+        Status::Error(e) => assert!(e.contains("ref('colors')") && e.contains("models/unit.yml"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}

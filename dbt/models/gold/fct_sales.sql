@@ -1,6 +1,8 @@
 -- Sales at order-line grain. Every Silver order line is here exactly once: lines whose
 -- order, customer, store or product is unknown point at the unknown member instead of being
--- lost. Amounts are in the order's currency and in AUD (rate of the order date).
+-- lost. Amounts are in the order's currency and in AUD, at the latest rate on or before the
+-- order's local date (rates are not published every day); a line with no such rate keeps NULL
+-- AUD amounts and is flagged has_missing_rate, never summed as if it were zero.
 with lines as (
     select * from {{ ref('stg_orders_lines') }}
 ),
@@ -18,7 +20,7 @@ orders as (
         coalesce(s.store_key, {{ unknown_key() }}) as store_key,
         case when o.currency = 'AUD' then 1 else r.rate_to_aud end as rate_to_aud
     from {{ ref('stg_orders_header') }} o
-    left join {{ ref('stg_exchange_rates') }} r on r.rate_date = o.order_dt_local and r.currency = o.currency
+    asof left join {{ ref('stg_exchange_rates') }} r on r.currency = o.currency and r.rate_date <= o.order_dt_local
     left join {{ ref('dim_customer') }} c on c.customer_id = o.customer_id and not c.is_unknown_member
     left join {{ ref('dim_store') }} s on s.store_id = o.store_id and not s.is_unknown_member
 )
@@ -41,7 +43,10 @@ select
     l.net_amount,
     o.rate_to_aud,
     cast(l.line_total * o.rate_to_aud as decimal(18, 4)) as line_total_aud,
+    cast(l.discount_amount * o.rate_to_aud as decimal(18, 4)) as discount_amount_aud,
+    cast(l.tax_amount * o.rate_to_aud as decimal(18, 4)) as tax_amount_aud,
     cast(l.net_amount * o.rate_to_aud as decimal(18, 4)) as net_amount_aud,
+    o.rate_to_aud is null as has_missing_rate,
     l.has_unknown_product,
     l.is_negative_qty,
     l.is_zero_price,

@@ -38,8 +38,12 @@ impl Dag {
 /// Every node's number of parents and its children: references, plus dbt build's rule that a
 /// model's generic tests run before what is built on the model.
 fn edges(planned: &[Planned]) -> Result<(Vec<usize>, Vec<Vec<usize>>)> {
-    let index: BTreeMap<&str, usize> =
-        planned.iter().enumerate().filter(|(_, p)| p.node.kind != Kind::Test).map(|(i, p)| (p.node.name.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = planned
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !matches!(p.node.kind, Kind::Test | Kind::UnitTest))
+        .map(|(i, p)| (p.node.name.as_str(), i))
+        .collect();
     let mut parents = vec![0usize; planned.len()];
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); planned.len()];
     for (i, p) in planned.iter().enumerate() {
@@ -49,6 +53,13 @@ fn edges(planned: &[Planned]) -> Result<(Vec<usize>, Vec<Vec<usize>>)> {
             };
             parents[i] += 1;
             children[j].push(i);
+        }
+    }
+    // dbt build: a model's unit tests run before the model.
+    for (u, p) in planned.iter().enumerate() {
+        if let Some(&model) = p.node.unit.as_ref().and_then(|t| index.get(t.model.as_str())) {
+            parents[model] += 1;
+            children[u].push(model);
         }
     }
     // dbt build: a model's generic tests run before what is built on the model, unless that
@@ -89,8 +100,8 @@ fn priorities(planned: &[Planned], children: &[Vec<usize>]) -> Vec<Priority> {
         }
         memo[i] = Some(0); // a cycle (reported by `topological_order`) ends here
         let p = &planned[i];
-        let light =
-            p.node.kind == Kind::Test || (p.node.kind == Kind::Model && cfg_str(&p.config, "materialized").unwrap_or("view") == "view");
+        let light = matches!(p.node.kind, Kind::Test | Kind::UnitTest)
+            || (p.node.kind == Kind::Model && cfg_str(&p.config, "materialized").unwrap_or("view") == "view");
         let own = if light { 1 } else { 10 };
         let behind = children[i].iter().map(|&c| chain(c, planned, children, memo)).max().unwrap_or(0);
         memo[i] = Some(own + behind);

@@ -23,7 +23,7 @@ fn test_sql(
     p: &Planned,
     store_failures: bool,
 ) -> Result<(String, BTreeMap<String, Json>)> {
-    let ctx = Context { project, macros, relations, this: None, is_incremental: false };
+    let ctx = Context { project, macros, relations, this: None, is_incremental: false, overrides: None };
     let Some(t) = &p.node.test else {
         let r = render(&ctx, &p.node.path, &p.node.sql)?;
         return Ok((r.sql, r.config));

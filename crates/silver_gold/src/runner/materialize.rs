@@ -22,7 +22,7 @@ pub(crate) fn run_node(
     opts: &RunOptions,
 ) -> Result<Status> {
     let relation = p.relation.clone().unwrap_or_default();
-    let ctx = |incremental: bool| Context { project, macros, relations, this: p.relation.clone(), is_incremental: incremental };
+    let ctx = |incremental: bool| Context { project, macros, relations, this: p.relation.clone(), is_incremental: incremental, overrides: None };
     match p.node.kind {
         Kind::Seed => {
             ensure_schema(conn, &relation)?;
@@ -69,7 +69,9 @@ pub(crate) fn run_node(
         }
         // The scheduler runs tests through data_test; a test here is a scheduling bug, reported
         // as the node's error rather than a panic.
-        Kind::Test => Err(TransformError::At { file: p.node.path.clone(), line: 0, message: "a test reached the materializations".into() }),
+        Kind::Test | Kind::UnitTest => {
+            Err(TransformError::At { file: p.node.path.clone(), line: 0, message: "a test reached the materializations".into() })
+        }
     }
 }
 

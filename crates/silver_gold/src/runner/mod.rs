@@ -6,7 +6,7 @@
 //! One module per job, in the order a run goes through them:
 //! `plan` (nodes, relations, dependencies, selection) → `dag` (edges, priorities, order,
 //! computed once) → `schedule` (workers) → `materialize` (seeds, models, snapshots) and
-//! `data_test` (tests) → `results` (statuses, `run_results.json`).
+//! `data_test` (tests) and `unit_test` (unit tests) → `results` (statuses, `run_results.json`).
 
 mod catalog;
 mod dag;
@@ -15,6 +15,7 @@ mod materialize;
 mod plan;
 mod results;
 mod schedule;
+mod unit_test;
 
 use std::path::PathBuf;
 

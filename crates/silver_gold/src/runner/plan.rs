@@ -38,7 +38,7 @@ pub(crate) fn schema_of(project: &Project, macros: &Macros, config: &BTreeMap<St
         return Ok(custom.map_or("main".to_string(), |s| format!("main_{s}")));
     }
     let relations = BTreeMap::new();
-    let ctx = Context { project, macros, relations: &relations, this: None, is_incremental: false };
+    let ctx = Context { project, macros, relations: &relations, this: None, is_incremental: false, overrides: None };
     let arg = custom.map_or("none".to_string(), |s| format!("'{s}'"));
     let out = render(&ctx, "generate_schema_name", &format!("{{{{ generate_schema_name({arg}, none) }}}}"))?;
     Ok(out.sql.trim().to_string())
@@ -53,12 +53,17 @@ pub(crate) fn plan(project: &Project, macros: &Macros) -> Result<Vec<Planned>> {
         let mut config = node.config.clone();
         let mut deps = Vec::new();
         if matches!(node.kind, Kind::Model | Kind::Snapshot) || (node.kind == Kind::Test && node.test.is_none()) {
-            let ctx = Context { project, macros, relations: &BTreeMap::new(), this: None, is_incremental: false };
+            let ctx = Context { project, macros, relations: &BTreeMap::new(), this: None, is_incremental: false, overrides: None };
             // Refs are not resolvable yet: collect names with a permissive pass.
             let probe = render_probe(&ctx, node)?;
             config.extend(probe.config);
             deps.extend(probe.refs);
             deps.extend(probe.sources.iter().map(|(s, t)| format!("source:{s}.{t}")));
+        }
+        // A unit test reads what its model reads (for the column types of its inputs).
+        if let Some(u) = &node.unit {
+            let model = planned.iter().find(|p: &&Planned| p.node.kind == Kind::Model && p.node.name == u.model);
+            deps.extend(model.map(|m| m.deps.clone()).unwrap_or_default());
         }
         if let Some(t) = &node.test {
             deps.push(t.model.clone());
@@ -69,7 +74,7 @@ pub(crate) fn plan(project: &Project, macros: &Macros) -> Result<Vec<Planned>> {
             }
         }
         let relation = match node.kind {
-            Kind::Test => None,
+            Kind::Test | Kind::UnitTest => None,
             _ => Some(format!("{}.{}", schema_of(project, macros, &config)?, node.name)),
         };
         if let Some(r) = &relation {
@@ -90,7 +95,7 @@ pub(crate) fn ref_name(s: &str) -> Option<String> {
 fn render_probe(ctx: &Context<'_>, node: &Node) -> Result<Rendered> {
     let names: BTreeMap<String, String> = ctx.project.nodes.iter().map(|n| (n.name.clone(), format!("__ref__.{}", n.name))).collect();
     let probe =
-        Context { project: ctx.project, macros: ctx.macros, relations: &names, this: Some("__this__".into()), is_incremental: false };
+        Context { project: ctx.project, macros: ctx.macros, relations: &names, this: Some("__this__".into()), is_incremental: false, overrides: None };
     Ok(render(&probe, &node.path, &node.sql)?)
 }
 
@@ -99,7 +104,7 @@ pub(crate) fn selected(planned: &[Planned], select: &[String]) -> BTreeSet<usize
     if select.is_empty() {
         return (0..planned.len()).collect();
     }
-    let by_name = |n: &str| planned.iter().position(|p| p.node.name == n && p.node.kind != Kind::Test);
+    let by_name = |n: &str| planned.iter().position(|p| p.node.name == n && !matches!(p.node.kind, Kind::Test | Kind::UnitTest));
     let mut picked = BTreeSet::new();
     let up = |i: usize, acc: &mut BTreeSet<usize>| {
         let mut stack = vec![i];
@@ -118,7 +123,7 @@ pub(crate) fn selected(planned: &[Planned], select: &[String]) -> BTreeSet<usize
         while let Some(k) = stack.pop() {
             let name = planned[k].node.name.clone();
             for (j, p) in planned.iter().enumerate() {
-                if p.node.kind != Kind::Test && p.deps.contains(&name) && acc.insert(j) {
+                if !matches!(p.node.kind, Kind::Test | Kind::UnitTest) && p.deps.contains(&name) && acc.insert(j) {
                     stack.push(j);
                 }
             }
@@ -153,8 +158,14 @@ pub(crate) fn selected(planned: &[Planned], select: &[String]) -> BTreeSet<usize
             }
         }
     }
-    // The tests of picked nodes (all their parents picked).
+    // The tests of picked nodes (all their parents picked); the unit tests of picked models.
     for (i, p) in planned.iter().enumerate() {
+        if let Some(u) = &p.node.unit {
+            if by_name(&u.model).is_some_and(|m| picked.contains(&m)) {
+                picked.insert(i);
+            }
+            continue;
+        }
         if p.node.kind == Kind::Test {
             let parents: Vec<usize> = p.deps.iter().filter_map(|d| by_name(d)).collect();
             if !parents.is_empty() && parents.iter().all(|j| picked.contains(j)) {

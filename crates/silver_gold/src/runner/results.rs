@@ -65,6 +65,7 @@ pub struct NodeResult {
 pub(crate) fn line(n: usize, total: usize, p: &Planned, status: &Status, seconds: f64) -> String {
     let what = match p.node.kind {
         Kind::Test => p.node.name.clone(),
+        Kind::UnitTest => format!("unit_test {}::{}", p.node.unit.as_ref().map_or("", |u| u.model.as_str()), p.node.name),
         Kind::Seed => format!("seed {}", p.relation.as_deref().unwrap_or_default()),
         Kind::Snapshot => format!("snapshot {}", p.relation.as_deref().unwrap_or_default()),
         Kind::Model => {

@@ -12,6 +12,7 @@ use super::RunOptions;
 use super::dag::{Dag, Priority};
 use super::data_test::run_test;
 use super::materialize::run_node;
+use super::unit_test::run_unit_test;
 use super::plan::{Planned, plan, selected};
 use super::results::{NodeResult, Status, line, write_run_results};
 use crate::project::{Kind, Project};
@@ -28,6 +29,8 @@ struct Schedule<'a> {
     broken: BTreeSet<String>,
     /// Models with a failing test: what is built on them is skipped (tests still run).
     failing_tests_on: BTreeSet<String>,
+    /// Models with a failing unit test: they are skipped (and so what is built on them).
+    failing_unit_tests_of: BTreeSet<String>,
     results: Vec<NodeResult>,
 }
 
@@ -74,6 +77,7 @@ pub fn build(project: &Project, opts: &RunOptions) -> Result<Vec<NodeResult>> {
         remaining: picked.len(),
         broken: BTreeSet::new(),
         failing_tests_on: BTreeSet::new(),
+        failing_unit_tests_of: BTreeSet::new(),
         results: Vec::new(),
     });
     let run =
@@ -110,8 +114,9 @@ fn worker<'a>(run: &'a Run<'a>, conn: &Connection, state: &Mutex<Schedule<'a>>, 
                 }
                 if let Some((_, i)) = s.ready.pop_first() {
                     let p = &run.planned[i];
-                    let blocked =
-                        p.deps.iter().any(|d| s.broken.contains(d) || (p.node.kind != Kind::Test && s.failing_tests_on.contains(d)));
+                    let is_test = matches!(p.node.kind, Kind::Test | Kind::UnitTest);
+                    let blocked = s.failing_unit_tests_of.contains(&p.node.name) && p.node.kind == Kind::Model
+                        || p.deps.iter().any(|d| s.broken.contains(d) || (!is_test && s.failing_tests_on.contains(d)));
                     break (i, blocked);
                 }
                 s = wake.wait(s).unwrap_or_else(|e| e.into_inner());
@@ -122,10 +127,10 @@ fn worker<'a>(run: &'a Run<'a>, conn: &Connection, state: &Mutex<Schedule<'a>>, 
         let status = if blocked {
             Status::Skipped
         } else {
-            let ran = if p.node.kind == Kind::Test {
-                run_test(conn, run.project, run.macros, run.relations, p, run.opts.store_failures)
-            } else {
-                run_node(run.project, run.macros, run.relations, conn, p, run.opts)
+            let ran = match p.node.kind {
+                Kind::Test => run_test(conn, run.project, run.macros, run.relations, p, run.opts.store_failures),
+                Kind::UnitTest => run_unit_test(conn, run.project, run.macros, run.relations, run.planned, p),
+                _ => run_node(run.project, run.macros, run.relations, conn, p, run.opts),
             };
             match ran {
                 Ok(s) => s,
@@ -140,6 +145,10 @@ fn worker<'a>(run: &'a Run<'a>, conn: &Connection, state: &Mutex<Schedule<'a>>, 
             match (&p.node.test, p.node.kind) {
                 (Some(t), _) => {
                     s.failing_tests_on.insert(t.model.clone());
+                }
+                (None, Kind::UnitTest) => {
+                    let model = p.node.unit.as_ref().map(|u| u.model.clone()).unwrap_or_default();
+                    s.failing_unit_tests_of.insert(model);
                 }
                 (None, Kind::Test) => {}
                 (None, _) => {
