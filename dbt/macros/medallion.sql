@@ -1,11 +1,14 @@
 {#- Repeated logic of the medallion project. -#}
 
-{#- The latest version of each key in a Bronze relation: a later load of the same key wins (the
-    source file name breaks ties within one load). A select statement, for a CTE body.
+{#- The latest version of each key in a Bronze relation. `newest_first` (optional) is a column
+    ranked first, newest first: the business version, so a late file holding an older version
+    does not overwrite a newer one. Then the later load wins, then the source file name, then
+    `src_row_hash`: two different rows of one key in one file are picked the same way on every
+    run and engine. A select statement, for a CTE body.
     Duplicates are rare, so only the rows of duplicated keys are ranked; the others pass through
     an anti join. Same rows as ranking the whole relation, at a third of the cost on 6 M rows
     (ranking sorts every row with its payload; this hashes the key columns once). -#}
-{% macro latest_rows(relation, key_columns) -%}
+{% macro latest_rows(relation, key_columns, newest_first=none) -%}
     {%- set same_key -%}
         {% for k in key_columns %}r.{{ k }} is not distinct from d.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- endset -%}
@@ -18,7 +21,7 @@
         select r.* from {{ relation }} r semi join duplicated_keys d on {{ same_key }}
         qualify row_number() over (
             partition by {% for k in key_columns %}r.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
-            order by r.ingestion_ts desc, r.src_filename desc
+            order by {% if newest_first %}r.{{ newest_first }} desc, {% endif %}r.ingestion_ts desc, r.src_filename desc, r.src_row_hash desc
         ) = 1
     )
 {%- endmacro %}

@@ -1,8 +1,14 @@
--- One row per customer_id: the latest load wins (increments carry address changes).
+-- One row per customer_id: the newest business version wins (the increment covering the latest
+-- day; a late file holding an older version does not overwrite it), then the latest load.
 -- Duplicate natural keys (a second record of the same person) are kept and flagged; the
 -- newest record of a natural key is its primary record.
-with latest as (
-    {{ latest_rows(source('bronze', 'customers'), ['customer_id']) }}
+with source_rows as (
+    select *, {{ effective_from('src_filename') }} as effective_from
+    from {{ source('bronze', 'customers') }}
+),
+
+latest as (
+    {{ latest_rows('source_rows', ['customer_id'], newest_first='effective_from') }}
 ),
 
 cleaned as (
@@ -26,7 +32,7 @@ cleaned as (
         coalesce(is_vip, false) as is_vip,
         -- No recorded consent is no consent.
         coalesce(gdpr_consent, false) as gdpr_consent,
-        {{ effective_from('src_filename') }} as effective_from,
+        effective_from,
         ingestion_ts
     from latest
 )

@@ -24,7 +24,8 @@ envelopes as (
                           "product_id": "VARCHAR", "qty": "VARCHAR", "cart_value": "VARCHAR", "order_value": "VARCHAR"}}'
         ) as e,
         ingestion_ts,
-        src_filename
+        src_filename,
+        src_row_hash
     from new_rows
 ),
 
@@ -45,7 +46,8 @@ parsed as materialized (
         try_cast(e.payload.cart_value as decimal(12, 2)) as cart_value,
         try_cast(e.payload.order_value as decimal(12, 2)) as order_value,
         ingestion_ts,
-        src_filename
+        src_filename,
+        src_row_hash
     from envelopes
 ),
 
@@ -53,5 +55,5 @@ latest as (
     {{ latest_rows('parsed', ['event_id']) }}
 )
 
--- The file name only broke ties in the dedup; Bronze keeps it.
-select * exclude (src_filename) from latest
+-- The file name and row hash only broke ties in the dedup; Bronze keeps them.
+select * exclude (src_filename, src_row_hash) from latest

@@ -11,7 +11,8 @@ normalised as (
         upper(trim(currency)) as currency,
         rate_to_aud,
         ingestion_ts,
-        src_filename
+        src_filename,
+        src_row_hash
     from source_rates
 ),
 

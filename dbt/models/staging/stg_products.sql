@@ -1,6 +1,12 @@
--- One row per product_id: the latest load wins (increments carry price changes).
-with latest as (
-    {{ latest_rows(source('bronze', 'products'), ['product_id']) }}
+-- One row per product_id: the newest business version wins (the increment covering the latest
+-- day; a late file holding an older version does not overwrite it), then the latest load.
+with source_rows as (
+    select *, {{ effective_from('src_filename') }} as effective_from
+    from {{ source('bronze', 'products') }}
+),
+
+latest as (
+    {{ latest_rows('source_rows', ['product_id'], newest_first='effective_from') }}
 )
 
 select
@@ -16,6 +22,6 @@ select
     discontinued_dt,
     (current_price is null or current_price <= 0) as is_invalid_price,
     (coalesce(is_discontinued, false) and discontinued_dt is null) as is_discontinued_without_date,
-    {{ effective_from('src_filename') }} as effective_from,
+    effective_from,
     ingestion_ts
 from latest
