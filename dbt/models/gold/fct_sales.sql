@@ -13,6 +13,7 @@ orders as (
     select
         o.order_id,
         o.order_ts,
+        o.order_dt_local,
         o.channel,
         o.currency,
         coalesce({{ date_key('o.order_dt_local') }}, -1) as date_key,
@@ -53,7 +54,9 @@ select
     o.order_id is null as has_unknown_order
 from lines l
 left join orders o on o.order_id = l.order_id
+-- The product version of the order's local date (the basis of date_key): versions take effect
+-- at midnight of a business date, so an order meets the version valid at the start of its day.
 left join {{ ref('dim_product_scd') }} p
     on p.product_id = l.product_id
     and not p.is_unknown_member
-    and o.order_ts >= p.valid_from and o.order_ts < p.valid_to
+    and cast(o.order_dt_local as timestamp) >= p.valid_from and cast(o.order_dt_local as timestamp) < p.valid_to
