@@ -26,11 +26,39 @@
     )
 {%- endmacro %}
 
-{#- Incremental watermark: only Bronze rows loaded after the newest row already in the model, so
-    late-arriving files (whatever their business date) are picked up exactly once. -#}
-{% macro after_watermark() -%}
+{#- The Bronze rows an incremental model (re)builds, a select statement for a CTE body.
+    A full build: every row. An incremental one: every Bronze copy of the keys that changed —
+    keys with a row in a file the manifest shows was processed after the newest file the model
+    already holds (a watermark on processing order, not on ingestion_ts, so a batch replayed or
+    recovered with an old ingestion_ts is not skipped), plus the keys of rows of the model that
+    match `recheck` (flags that can change when late dimension rows arrive). Ranking all copies
+    of a changed key, not only the new ones, keeps an older replayed copy from replacing a newer
+    one. `key_columns` none: the new files' rows only (events, whose keys are inside the JSON). -#}
+{% macro bronze_rows_to_build(relation, key_columns=none, recheck=none) -%}
     {%- if is_incremental() -%}
-    where ingestion_ts > (select coalesce(max(ingestion_ts), '1970-01-01 00:00:00+00'::timestamptz) from {{ this }})
+    {%- set manifest = source('medallion', 'manifest_processed_files') -%}
+    with new_files as (
+        select src_path from {{ manifest }}
+        where processed_at > (
+            select coalesce(max(processed_at), '1970-01-01 00:00:00'::timestamp) from {{ manifest }}
+            where src_path in (select distinct src_filename from {{ this }})
+        )
+    )
+    {%- if key_columns %},
+    changed_keys as (
+        select {{ key_columns | join(', ') }} from {{ relation }} semi join new_files on src_filename = new_files.src_path
+        {%- if recheck %}
+        union
+        select {{ key_columns | join(', ') }} from {{ this }} where {{ recheck }}
+        {%- endif %}
+    )
+    select r.* from {{ relation }} r semi join changed_keys k
+        on {% for k in key_columns %}r.{{ k }} is not distinct from k.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    {%- else %}
+    select * from {{ relation }} semi join new_files on src_filename = new_files.src_path
+    {%- endif %}
+    {%- else -%}
+    select * from {{ relation }}
     {%- endif -%}
 {%- endmacro %}
 

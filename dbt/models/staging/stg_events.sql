@@ -9,8 +9,7 @@
 -- Clickstream events parsed from their JSON envelope and payload into typed columns. Malformed
 -- lines and lines without the envelope never got past Bronze (see bronze.rejects).
 with new_rows as (
-    select * from {{ source('bronze', 'events') }}
-    {{ after_watermark() }}
+    {{ bronze_rows_to_build(source('bronze', 'events')) }}
 ),
 
 -- One JSON parse per line (json_transform into a struct), not one per extracted field.
@@ -55,5 +54,5 @@ latest as (
     {{ latest_rows('parsed', ['event_id']) }}
 )
 
--- The file name and row hash only broke ties in the dedup; Bronze keeps them.
-select * exclude (src_filename, src_row_hash) from latest
+-- The row hash only broke ties in the dedup; the file name is the incremental watermark's.
+select * exclude (src_row_hash) from latest

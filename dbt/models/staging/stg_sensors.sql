@@ -11,8 +11,7 @@
 {%- set t = var('temperature_range_c') %}
 {%- set h = var('humidity_range_pct') %}
 with new_rows as (
-    select * from {{ source('bronze', 'sensors') }}
-    {{ after_watermark() }}
+    {{ bronze_rows_to_build(source('bronze', 'sensors'), ['store_id', 'shelf_id', 'sensor_ts']) }}
 ),
 
 latest as (
@@ -30,5 +29,6 @@ select
     not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_humidity_out_of_range,
     not coalesce(temperature_c between {{ t[0] }} and {{ t[1] }}, true)
         or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
-    ingestion_ts
+    ingestion_ts,
+    src_filename
 from latest

@@ -9,8 +9,7 @@
 -- Shipments with delivery time against the carrier's SLA (seed carrier_sla). In-transit
 -- shipments have no delivered_at and no on-time verdict yet.
 with new_rows as (
-    select * from {{ source('bronze', 'shipments') }}
-    {{ after_watermark() }}
+    {{ bronze_rows_to_build(source('bronze', 'shipments'), ['shipment_id']) }}
 ),
 
 latest as (
@@ -34,6 +33,7 @@ select
     round(s.delivery_seconds / 86400.0, 2) as delivery_days,
     case when s.delivered_at is not null then s.delivery_seconds <= sla.sla_days * 86400 end as is_on_time,
     coalesce(s.delivery_seconds > sla.sla_days * 86400, false) as is_late,
-    s.ingestion_ts
+    s.ingestion_ts,
+    s.src_filename
 from timed s
 left join {{ ref('carrier_sla') }} sla on sla.carrier = trim(s.carrier)
