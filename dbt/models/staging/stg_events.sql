@@ -28,7 +28,12 @@ envelopes as (
     from new_rows
 ),
 
--- Materialized: the dedup below reads it three times.
+-- Materialized: the dedup below reads it three times. A value that is present but does not
+-- cast stays NULL and flags the event (has_uncastable_value), never silently lost.
+{%- set typed_fields = [
+    ('e.user_id', 'bigint'), ('e.payload.results', 'integer'), ('e.payload.product_id', 'bigint'),
+    ('e.payload.qty', 'integer'), ('e.payload.cart_value', 'decimal(12, 2)'), ('e.payload.order_value', 'decimal(12, 2)'),
+] %}
 parsed as materialized (
     select
         e.event_id,
@@ -44,6 +49,9 @@ parsed as materialized (
         try_cast(e.payload.qty as integer) as qty,
         try_cast(e.payload.cart_value as decimal(12, 2)) as cart_value,
         try_cast(e.payload.order_value as decimal(12, 2)) as order_value,
+        {% for field, type in typed_fields -%}
+        ({{ field }} is not null and try_cast({{ field }} as {{ type }}) is null){% if not loop.last %} or {% endif %}
+        {%- endfor %} as has_uncastable_value,
         ingestion_ts,
         src_filename,
         src_row_hash

@@ -35,6 +35,7 @@ select
     lower({{ clean_text('o.payment_method') }}) as payment_method,
     {{ clean_text('o.coupon_code') }} as coupon_code,
     coalesce(o.shipping_fee, 0) as shipping_fee,
+    o.shipping_fee is null as is_missing_shipping_fee,
     upper({{ clean_text('o.currency') }}) as currency,
     c.source_copies,
     c.source_copies > 1 as is_resent,

@@ -7,7 +7,7 @@
     )
 }}
 -- Order lines with their amounts in the order's currency. Unknown products, negative
--- quantities and zero prices are flagged, never dropped.
+-- quantities, zero prices and missing tax or discount percentages are flagged, never dropped.
 with new_rows as (
     {{ bronze_rows_to_build(source('bronze', 'orders_lines'), ['order_id', 'line_number'], recheck='has_unknown_product') }}
 ),
@@ -31,6 +31,9 @@ select
     l.product_id is null or not exists (select 1 from {{ ref('stg_products') }} p where p.product_id = l.product_id) as has_unknown_product,
     coalesce(l.qty < 0, false) as is_negative_qty,
     coalesce(l.unit_price = 0, false) as is_zero_price,
+    -- Missing percentages are computed as 0 % and flagged, never silently filled.
+    l.tax_pct is null as is_missing_tax,
+    l.line_discount_pct is null as is_missing_discount,
     l.ingestion_ts,
     l.src_filename
 from latest l

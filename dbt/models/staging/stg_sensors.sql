@@ -29,6 +29,8 @@ select
     not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_humidity_out_of_range,
     not coalesce(temperature_c between {{ t[0] }} and {{ t[1] }}, true)
         or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
+    -- A reading without a value is kept and flagged; it is not out of range (nothing to judge).
+    temperature_c is null or humidity_pct is null as is_missing_reading,
     ingestion_ts,
     src_filename
 from latest
