@@ -28,25 +28,21 @@
 
 {#- The Bronze rows an incremental model (re)builds, a select statement for a CTE body.
     A full build: every row. An incremental one: every Bronze copy of the keys that changed —
-    keys with a row in a file the manifest shows was processed after the newest file the model
-    already holds (a watermark on processing order, not on ingestion_ts, so a batch replayed or
-    recovered with an old ingestion_ts is not skipped), plus the keys of rows of the model that
-    match `recheck` (flags that can change when late dimension rows arrive). Ranking all copies
-    of a changed key, not only the new ones, keeps an older replayed copy from replacing a newer
-    one. `key_columns` none: the new files' rows only (events, whose keys are inside the JSON). -#}
+    keys with a row from a Bronze load (an `ingestion_ts`) the model has not seen, plus the keys
+    of rows of the model that match `recheck` (flags that can change when late dimension rows
+    arrive). A set of loads, not a `>` watermark: a batch replayed or recovered with an old
+    `ingestion_ts` is still new to the model. Ranking all copies of a changed key, not only the
+    new ones, keeps an older replayed copy from replacing a newer row. A load whose rows were
+    all superseded is read again on later runs, and changes nothing (docs/decisions.md #65).
+    `key_columns` none: the unseen loads' rows only (events, whose keys are inside the JSON). -#}
 {% macro bronze_rows_to_build(relation, key_columns=none, recheck=none) -%}
     {%- if is_incremental() -%}
-    {%- set manifest = source('medallion', 'manifest_processed_files') -%}
-    with new_files as (
-        select src_path from {{ manifest }}
-        where processed_at > (
-            select coalesce(max(processed_at), '1970-01-01 00:00:00'::timestamp) from {{ manifest }}
-            where src_path in (select distinct src_filename from {{ this }})
-        )
+    with seen_loads as (
+        select distinct ingestion_ts from {{ this }}
     )
     {%- if key_columns %},
     changed_keys as (
-        select {{ key_columns | join(', ') }} from {{ relation }} semi join new_files on src_filename = new_files.src_path
+        select {{ key_columns | join(', ') }} from {{ relation }} anti join seen_loads using (ingestion_ts)
         {%- if recheck %}
         union
         select {{ key_columns | join(', ') }} from {{ this }} where {{ recheck }}
@@ -55,7 +51,7 @@
     select r.* from {{ relation }} r semi join changed_keys k
         on {% for k in key_columns %}r.{{ k }} is not distinct from k.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- else %}
-    select * from {{ relation }} semi join new_files on src_filename = new_files.src_path
+    select * from {{ relation }} anti join seen_loads using (ingestion_ts)
     {%- endif %}
     {%- else -%}
     select * from {{ relation }}

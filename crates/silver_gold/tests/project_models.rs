@@ -49,7 +49,7 @@ fn exchange_rates_are_one_row_per_day_and_normalised_currency() {
     assert_eq!(usd, vec![("USD".to_string(), "1.53000000".to_string())]);
 }
 
-/// Bronze tables with their real columns (as `medallion bronze` makes them) and the manifest.
+/// Bronze tables with their real columns (as `medallion bronze` makes them).
 const BRONZE_TABLES: &str = "
     create schema if not exists bronze;
     create table bronze.customers (customer_id BIGINT, natural_key VARCHAR, first_name VARCHAR, last_name VARCHAR, email VARCHAR,
@@ -66,18 +66,15 @@ const BRONZE_TABLES: &str = "
         ingestion_ts TIMESTAMPTZ, src_filename VARCHAR, src_row_hash BLOB, order_month VARCHAR);
     create table bronze.orders_lines (order_id BIGINT, line_number INTEGER, product_id BIGINT, qty INTEGER, unit_price DECIMAL(12,4),
         line_discount_pct DECIMAL(5,4), tax_pct DECIMAL(5,4), ingestion_ts TIMESTAMPTZ, src_filename VARCHAR, src_row_hash BLOB,
-        order_month VARCHAR);
-    create table main.manifest_processed_files (src_path VARCHAR primary key, table_name VARCHAR, processed_at TIMESTAMP);";
+        order_month VARCHAR);";
 
-/// Loads one Bronze batch: `rows` is (table, file, column list, values) and every file gets a
-/// manifest row processed at `processed_at`.
-fn load_batch(warehouse: &Path, ingestion_ts: &str, processed_at: &str, rows: &[(&str, &str, &str, &str)]) {
+/// Loads one Bronze batch stamped `ingestion_ts`: `rows` is (table, file, column list, values).
+fn load_batch(warehouse: &Path, ingestion_ts: &str, rows: &[(&str, &str, &str, &str)]) {
     let conn = duckdb::Connection::open(warehouse).unwrap();
     for (table, file, columns, values) in rows {
         conn.execute_batch(&format!(
             "insert into bronze.{table} ({columns}, ingestion_ts, src_filename, src_row_hash)
-             select *, timestamptz '{ingestion_ts}', '{file}', md5('{file}' || row_number() over ())::blob from (values {values});
-             insert or replace into main.manifest_processed_files values ('{file}', '{table}', timestamp '{processed_at}');"
+             select *, timestamptz '{ingestion_ts}', '{file}', md5('{file}' || row_number() over ())::blob from (values {values});"
         ))
         .unwrap_or_else(|e| panic!("{table}: {e}"));
     }
@@ -123,7 +120,7 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
     let (header, lines) = ("order_id, order_ts, order_dt_local, customer_id, store_id, channel, currency", "order_id, line_number, product_id, qty, unit_price");
     // Day 1: customer 1, store 1, product 10; order 101's customer 2 and its line's product 11
     // are unknown yet.
-    load_batch(&incremental, "2024-03-02 00:00:00+00", "2024-03-02 00:00:00", &[
+    load_batch(&incremental, "2024-03-02 00:00:00+00", &[
         ("customers", "customers.csv", "customer_id, natural_key, join_ts", "(1, 'n1', timestamptz '2023-01-01 00:00:00+00')"),
         ("stores", "stores.csv", "store_id, store_code", "(1, 'S1')"),
         ("products", "products.csv", "product_id, name, current_price", "(10, 'Tea', 5)"),
@@ -134,15 +131,15 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
     let select = ["+stg_orders_header", "+stg_orders_lines"];
     build_warehouse(&incremental, &dir.path().join("t1"), &select, false);
     // Day 5: the late members arrive, and a new order.
-    load_batch(&incremental, "2024-03-05 00:00:00+00", "2024-03-05 00:00:00", &[
+    load_batch(&incremental, "2024-03-05 00:00:00+00", &[
         ("customers", "customers_increments/2024-03-04_2024-03-05.csv", "customer_id, natural_key, join_ts", "(2, 'n2', timestamptz '2024-03-04 00:00:00+00')"),
         ("products", "products_increments/2024-03-04_2024-03-05.csv", "product_id, name, current_price", "(11, 'Cake', 7)"),
         ("orders_header", "orders_header/order_dt=2024-03-04/part-00000.csv", header, "(103, timestamptz '2024-03-04 10:00:00+00', date '2024-03-04', 1, 1, 'web', 'AUD')"),
         ("orders_lines", "orders_lines/order_dt=2024-03-04/part-00000.csv", lines, "(103, 1, 10, 2, 5)"),
     ]);
-    // Then a recovered batch, processed last but stamped with an older ingestion time: a new
-    // order (104) and an older copy of order 100, which must not replace the copy loaded after it.
-    load_batch(&incremental, "2024-03-01 00:00:00+00", "2024-03-06 00:00:00", &[
+    // Then a recovered batch, loaded last but stamped with an older ingestion time: a new order
+    // (104) and an older copy of order 100, which must not replace the copy loaded after it.
+    load_batch(&incremental, "2024-03-01 00:00:00+00", &[
         ("orders_header", "orders_header/order_dt=2024-02-29/recovered.csv", header,
          "(104, timestamptz '2024-02-29 10:00:00+00', date '2024-02-29', 1, 1, 'web', 'AUD'), (100, timestamptz '2024-03-01 10:00:00+00', date '2024-03-01', 1, 1, 'replayed', 'AUD')"),
         ("orders_lines", "orders_lines/order_dt=2024-02-29/recovered.csv", lines, "(104, 1, 10, 3, 5)"),

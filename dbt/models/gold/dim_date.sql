@@ -1,88 +1,74 @@
--- One row per day over the data's span (a year either side), with ISO weeks, fiscal periods
--- (fiscal year starting in month var('fiscal_year_start_month'), named by the year it ends),
--- weekends, quarter boundaries and public holidays of AU, US and UK (national days; substitute
--- days when a holiday falls on a weekend are not modelled).
+-- One row per day over the data's span (a year either side, int_date_spine), with ISO weeks,
+-- fiscal periods (fiscal year starting in month var('fiscal_year_start_month'), named by the
+-- year it ends), weekends, quarter boundaries and the public holidays of AU, US and UK
+-- (int_public_holidays), plus the unknown member (-1).
 {%- set fy = var('fiscal_year_start_month') %}
-with bounds as (
-    select
-        make_date(year(min(order_dt_local)) - 1, 1, 1) as first_day,
-        make_date(year(max(order_dt_local)) + 1, 12, 31) as last_day
-    from {{ ref('stg_orders_header') }}
+with date_spine as (
+    select * from {{ ref('int_date_spine') }}
 ),
 
-days as (
-    select cast(d as date) as date_day
-    from bounds, generate_series(first_day, last_day, interval 1 day) as t(d)
+public_holidays as (
+    select * from {{ ref('int_public_holidays') }}
 ),
 
-years as (
-    select distinct year(date_day) as y from days
-),
-
-easter as (
-    {{ easter_sundays('years') }}
-),
-
-holidays as (
-    select make_date(y, 1, 1) as holiday_dt, 'AU' as country, 'New Year''s Day' as holiday_name from years
-    union all select make_date(y, 1, 26), 'AU', 'Australia Day' from years
-    union all select easter_sunday - 2, 'AU', 'Good Friday' from easter
-    union all select easter_sunday + 1, 'AU', 'Easter Monday' from easter
-    union all select make_date(y, 4, 25), 'AU', 'Anzac Day' from years
-    union all select {{ nth_weekday('y', 6, 1, 2) }}, 'AU', 'King''s Birthday' from years
-    union all select make_date(y, 12, 25), 'AU', 'Christmas Day' from years
-    union all select make_date(y, 12, 26), 'AU', 'Boxing Day' from years
-    union all select make_date(y, 1, 1), 'US', 'New Year''s Day' from years
-    union all select {{ nth_weekday('y', 1, 1, 3) }}, 'US', 'Martin Luther King Jr. Day' from years
-    union all select {{ last_weekday('y', 5, 1) }}, 'US', 'Memorial Day' from years
-    union all select make_date(y, 7, 4), 'US', 'Independence Day' from years
-    union all select {{ nth_weekday('y', 9, 1, 1) }}, 'US', 'Labor Day' from years
-    union all select {{ nth_weekday('y', 11, 4, 4) }}, 'US', 'Thanksgiving Day' from years
-    union all select make_date(y, 12, 25), 'US', 'Christmas Day' from years
-    union all select make_date(y, 1, 1), 'UK', 'New Year''s Day' from years
-    union all select easter_sunday - 2, 'UK', 'Good Friday' from easter
-    union all select easter_sunday + 1, 'UK', 'Easter Monday' from easter
-    union all select {{ nth_weekday('y', 5, 1, 1) }}, 'UK', 'Early May Bank Holiday' from years
-    union all select {{ last_weekday('y', 5, 1) }}, 'UK', 'Spring Bank Holiday' from years
-    union all select {{ last_weekday('y', 8, 1) }}, 'UK', 'Summer Bank Holiday' from years
-    union all select make_date(y, 12, 25), 'UK', 'Christmas Day' from years
-    union all select make_date(y, 12, 26), 'UK', 'Boxing Day' from years
-),
-
-by_day as (
+holidays_by_day as (
     select
         holiday_dt,
         bool_or(country = 'AU') as is_holiday_au,
         bool_or(country = 'US') as is_holiday_us,
         bool_or(country = 'UK') as is_holiday_uk,
         string_agg(distinct country || ': ' || holiday_name, '; ' order by country || ': ' || holiday_name) as holiday_names
-    from holidays
+    from public_holidays
     group by holiday_dt
+),
+
+days as (
+    select
+        {{ date_key('d.date_day') }} as date_key,
+        d.date_day,
+        year(d.date_day) as year,
+        quarter(d.date_day) as quarter,
+        month(d.date_day) as month,
+        monthname(d.date_day) as month_name,
+        day(d.date_day) as day_of_month,
+        isodow(d.date_day) as iso_day_of_week,
+        dayname(d.date_day) as day_name,
+        isoyear(d.date_day) as iso_year,
+        weekofyear(d.date_day) as iso_week,
+        isodow(d.date_day) >= 6 as is_weekend,
+        d.date_day = date_trunc('quarter', d.date_day) as is_quarter_start,
+        d.date_day = cast(date_trunc('quarter', d.date_day) + interval 3 month - interval 1 day as date) as is_quarter_end,
+        d.date_day = date_trunc('month', d.date_day) as is_month_start,
+        d.date_day = last_day(d.date_day) as is_month_end,
+        year(d.date_day) + case when month(d.date_day) >= {{ fy }} then 1 else 0 end as fiscal_year,
+        ((month(d.date_day) - {{ fy }} + 12) % 12) // 3 + 1 as fiscal_quarter,
+        (month(d.date_day) - {{ fy }} + 12) % 12 + 1 as fiscal_month,
+        coalesce(h.is_holiday_au, false) as is_holiday_au,
+        coalesce(h.is_holiday_us, false) as is_holiday_us,
+        coalesce(h.is_holiday_uk, false) as is_holiday_uk,
+        h.holiday_names,
+        false as is_unknown_member
+    from date_spine d
+    left join holidays_by_day h on h.holiday_dt = d.date_day
+),
+
+-- The unknown member: facts whose date is missing point at date_key -1. It has no date, so a
+-- BI date table (which needs every date) takes the other rows (docs/decisions.md #68).
+unknown_member as (
+    select
+        {{ unknown_key() }} as date_key, null::date as date_day, null::integer as year, null::integer as quarter,
+        null::integer as month, 'Unknown' as month_name, null::integer as day_of_month, null::integer as iso_day_of_week,
+        'Unknown' as day_name, null::integer as iso_year, null::integer as iso_week, false as is_weekend,
+        false as is_quarter_start, false as is_quarter_end, false as is_month_start, false as is_month_end,
+        null::integer as fiscal_year, null::integer as fiscal_quarter, null::integer as fiscal_month,
+        false as is_holiday_au, false as is_holiday_us, false as is_holiday_uk, null::varchar as holiday_names,
+        true as is_unknown_member
+),
+
+final as (
+    select * from days
+    union all by name
+    select * from unknown_member
 )
 
-select
-    {{ date_key('d.date_day') }} as date_key,
-    d.date_day,
-    year(d.date_day) as year,
-    quarter(d.date_day) as quarter,
-    month(d.date_day) as month,
-    monthname(d.date_day) as month_name,
-    day(d.date_day) as day_of_month,
-    isodow(d.date_day) as iso_day_of_week,
-    dayname(d.date_day) as day_name,
-    isoyear(d.date_day) as iso_year,
-    weekofyear(d.date_day) as iso_week,
-    isodow(d.date_day) >= 6 as is_weekend,
-    d.date_day = date_trunc('quarter', d.date_day) as is_quarter_start,
-    d.date_day = cast(date_trunc('quarter', d.date_day) + interval 3 month - interval 1 day as date) as is_quarter_end,
-    d.date_day = date_trunc('month', d.date_day) as is_month_start,
-    d.date_day = last_day(d.date_day) as is_month_end,
-    year(d.date_day) + case when month(d.date_day) >= {{ fy }} then 1 else 0 end as fiscal_year,
-    ((month(d.date_day) - {{ fy }} + 12) % 12) // 3 + 1 as fiscal_quarter,
-    (month(d.date_day) - {{ fy }} + 12) % 12 + 1 as fiscal_month,
-    coalesce(h.is_holiday_au, false) as is_holiday_au,
-    coalesce(h.is_holiday_us, false) as is_holiday_us,
-    coalesce(h.is_holiday_uk, false) as is_holiday_uk,
-    h.holiday_names
-from days d
-left join by_day h on h.holiday_dt = d.date_day
+select * from final

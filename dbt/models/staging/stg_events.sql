@@ -62,5 +62,5 @@ latest as (
     {{ latest_rows('parsed', ['event_id']) }}
 )
 
--- The row hash only broke ties in the dedup; the file name is the incremental watermark's.
-select * exclude (src_row_hash) from latest
+-- The file name and row hash only broke ties in the dedup; Bronze keeps them.
+select * exclude (src_filename, src_row_hash) from latest

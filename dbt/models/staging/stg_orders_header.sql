@@ -8,8 +8,8 @@
 }}
 -- Orders, one row per order_id. A re-sent order (the same order_id in two files) keeps its
 -- latest copy and is flagged with the number of copies Bronze holds; nothing is dropped
--- silently. Incremental on the manifest's processing order (macro bronze_rows_to_build), so
--- late and replayed files land once, and unknown-member flags are rechecked every run.
+-- silently. Incremental on the set of Bronze loads already seen (macro bronze_rows_to_build), so
+-- late and replayed files land, and unknown-member flags are rechecked every run.
 with new_rows as (
     {{ bronze_rows_to_build(source('bronze', 'orders_header'), ['order_id'], recheck='has_unknown_customer or has_unknown_store') }}
 ),
@@ -41,7 +41,6 @@ select
     c.source_copies > 1 as is_resent,
     o.customer_id is null or not exists (select 1 from {{ ref('stg_customers') }} k where k.customer_id = o.customer_id) as has_unknown_customer,
     o.store_id is null or not exists (select 1 from {{ ref('stg_stores') }} s where s.store_id = o.store_id) as has_unknown_store,
-    o.ingestion_ts,
-    o.src_filename
+    o.ingestion_ts
 from latest o
 join copies c using (order_id)

@@ -34,6 +34,5 @@ select
     -- Missing percentages are computed as 0 % and flagged, never silently filled.
     l.tax_pct is null as is_missing_tax,
     l.line_discount_pct is null as is_missing_discount,
-    l.ingestion_ts,
-    l.src_filename
+    l.ingestion_ts
 from latest l

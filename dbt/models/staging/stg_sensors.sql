@@ -31,6 +31,5 @@ select
         or not coalesce(humidity_pct between {{ h[0] }} and {{ h[1] }}, true) as is_out_of_range,
     -- A reading without a value is kept and flagged; it is not out of range (nothing to judge).
     temperature_c is null or humidity_pct is null as is_missing_reading,
-    ingestion_ts,
-    src_filename
+    ingestion_ts
 from latest

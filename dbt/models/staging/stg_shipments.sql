@@ -33,7 +33,6 @@ select
     round(s.delivery_seconds / 86400.0, 2) as delivery_days,
     case when s.delivered_at is not null then s.delivery_seconds <= sla.sla_days * 86400 end as is_on_time,
     coalesce(s.delivery_seconds > sla.sla_days * 86400, false) as is_late,
-    s.ingestion_ts,
-    s.src_filename
+    s.ingestion_ts
 from timed s
 left join {{ ref('carrier_sla') }} sla on sla.carrier = trim(s.carrier)
