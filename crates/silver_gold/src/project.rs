@@ -444,7 +444,16 @@ impl Project {
             for f in files_under(&base, "csv") {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let config = config_for(&seed_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Seed, name, path: rel(&f), sql: String::new(), config, test: None, contract: None, unit: None });
+                project.nodes.push(Node {
+                    kind: Kind::Seed,
+                    name,
+                    path: rel(&f),
+                    sql: String::new(),
+                    config,
+                    test: None,
+                    contract: None,
+                    unit: None,
+                });
             }
         }
         for dir in &snapshot_paths {
@@ -454,7 +463,16 @@ impl Project {
                 let (name, body) = snapshot_block(&text)
                     .ok_or_else(|| TransformError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
                 let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node { kind: Kind::Snapshot, name, path: rel(&f), sql: body, config, test: None, contract: None, unit: None });
+                project.nodes.push(Node {
+                    kind: Kind::Snapshot,
+                    name,
+                    path: rel(&f),
+                    sql: body,
+                    config,
+                    test: None,
+                    contract: None,
+                    unit: None,
+                });
             }
         }
         let mut yml_models: Vec<(PathBuf, PropertiesFile)> = Vec::new();
@@ -465,7 +483,16 @@ impl Project {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
                 config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
-                project.nodes.push(Node { kind: Kind::Model, name, path: rel(&f), sql: text, config, test: None, contract: None, unit: None });
+                project.nodes.push(Node {
+                    kind: Kind::Model,
+                    name,
+                    path: rel(&f),
+                    sql: text,
+                    config,
+                    test: None,
+                    contract: None,
+                    unit: None,
+                });
             }
             for ext in ["yml", "yaml"] {
                 for f in files_under(&base, ext) {
@@ -571,7 +598,8 @@ impl Project {
 /// A `unit_tests:` entry as the runner needs it; what the embedded runner cannot do (csv
 /// fixtures, overriding other macros or environment variables) is an error naming the test.
 fn unit_test(file: &Path, u: &UnitTestDef) -> Result<UnitTest> {
-    let unsupported = |what: String| TransformError::at(file, 0, format!("unit test {}: {what} is not supported by the embedded runner", u.name));
+    let unsupported =
+        |what: String| TransformError::at(file, 0, format!("unit test {}: {what} is not supported by the embedded runner", u.name));
     let rows = |r: &RowsDef, what: &str| -> Result<Rows> {
         if r.fixture.is_some() {
             return Err(unsupported(format!("a fixture file for {what}")));

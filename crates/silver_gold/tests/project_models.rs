@@ -93,7 +93,8 @@ fn build_warehouse(warehouse: &Path, target: &Path, select: &[&str], full_refres
     let results = build(&project, &opts).unwrap();
     // Data tests may fail on a handful of crafted rows (an FK-violation rate of 50 %); models,
     // snapshots and unit tests may not.
-    let failed: Vec<_> = results.iter().filter(|r| r.kind != Kind::Test && r.status != Status::Success && r.status != Status::Pass).collect();
+    let failed: Vec<_> =
+        results.iter().filter(|r| r.kind != Kind::Test && r.status != Status::Success && r.status != Status::Pass).collect();
     assert!(failed.is_empty(), "{failed:?}");
 }
 
@@ -117,33 +118,66 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
     let dir = tempfile::tempdir().unwrap();
     let incremental = dir.path().join("incremental.duckdb");
     duckdb::Connection::open(&incremental).unwrap().execute_batch(BRONZE_TABLES).unwrap();
-    let (header, lines) = ("order_id, order_ts, order_dt_local, customer_id, store_id, channel, currency", "order_id, line_number, product_id, qty, unit_price");
+    let (header, lines) = (
+        "order_id, order_ts, order_dt_local, customer_id, store_id, channel, currency",
+        "order_id, line_number, product_id, qty, unit_price",
+    );
     // Day 1: customer 1, store 1, product 10; order 101's customer 2 and its line's product 11
     // are unknown yet.
-    load_batch(&incremental, "2024-03-02 00:00:00+00", &[
-        ("customers", "customers.csv", "customer_id, natural_key, join_ts", "(1, 'n1', timestamptz '2023-01-01 00:00:00+00')"),
-        ("stores", "stores.csv", "store_id, store_code", "(1, 'S1')"),
-        ("products", "products.csv", "product_id, name, current_price", "(10, 'Tea', 5)"),
-        ("orders_header", "orders_header/order_dt=2024-03-01/part-00000.csv", header,
-         "(100, timestamptz '2024-03-01 10:00:00+00', date '2024-03-01', 1, 1, 'web', 'AUD'), (101, timestamptz '2024-03-01 11:00:00+00', date '2024-03-01', 2, 1, 'web', 'AUD')"),
-        ("orders_lines", "orders_lines/order_dt=2024-03-01/part-00000.csv", lines, "(100, 1, 10, 1, 5), (101, 1, 11, 1, 7)"),
-    ]);
+    load_batch(
+        &incremental,
+        "2024-03-02 00:00:00+00",
+        &[
+            ("customers", "customers.csv", "customer_id, natural_key, join_ts", "(1, 'n1', timestamptz '2023-01-01 00:00:00+00')"),
+            ("stores", "stores.csv", "store_id, store_code", "(1, 'S1')"),
+            ("products", "products.csv", "product_id, name, current_price", "(10, 'Tea', 5)"),
+            (
+                "orders_header",
+                "orders_header/order_dt=2024-03-01/part-00000.csv",
+                header,
+                "(100, timestamptz '2024-03-01 10:00:00+00', date '2024-03-01', 1, 1, 'web', 'AUD'), (101, timestamptz '2024-03-01 11:00:00+00', date '2024-03-01', 2, 1, 'web', 'AUD')",
+            ),
+            ("orders_lines", "orders_lines/order_dt=2024-03-01/part-00000.csv", lines, "(100, 1, 10, 1, 5), (101, 1, 11, 1, 7)"),
+        ],
+    );
     let select = ["+stg_orders_header", "+stg_orders_lines"];
     build_warehouse(&incremental, &dir.path().join("t1"), &select, false);
     // Day 5: the late members arrive, and a new order.
-    load_batch(&incremental, "2024-03-05 00:00:00+00", &[
-        ("customers", "customers_increments/2024-03-04_2024-03-05.csv", "customer_id, natural_key, join_ts", "(2, 'n2', timestamptz '2024-03-04 00:00:00+00')"),
-        ("products", "products_increments/2024-03-04_2024-03-05.csv", "product_id, name, current_price", "(11, 'Cake', 7)"),
-        ("orders_header", "orders_header/order_dt=2024-03-04/part-00000.csv", header, "(103, timestamptz '2024-03-04 10:00:00+00', date '2024-03-04', 1, 1, 'web', 'AUD')"),
-        ("orders_lines", "orders_lines/order_dt=2024-03-04/part-00000.csv", lines, "(103, 1, 10, 2, 5)"),
-    ]);
+    load_batch(
+        &incremental,
+        "2024-03-05 00:00:00+00",
+        &[
+            (
+                "customers",
+                "customers_increments/2024-03-04_2024-03-05.csv",
+                "customer_id, natural_key, join_ts",
+                "(2, 'n2', timestamptz '2024-03-04 00:00:00+00')",
+            ),
+            ("products", "products_increments/2024-03-04_2024-03-05.csv", "product_id, name, current_price", "(11, 'Cake', 7)"),
+            (
+                "orders_header",
+                "orders_header/order_dt=2024-03-04/part-00000.csv",
+                header,
+                "(103, timestamptz '2024-03-04 10:00:00+00', date '2024-03-04', 1, 1, 'web', 'AUD')",
+            ),
+            ("orders_lines", "orders_lines/order_dt=2024-03-04/part-00000.csv", lines, "(103, 1, 10, 2, 5)"),
+        ],
+    );
     // Then a recovered batch, loaded last but stamped with an older ingestion time: a new order
     // (104) and an older copy of order 100, which must not replace the copy loaded after it.
-    load_batch(&incremental, "2024-03-01 00:00:00+00", &[
-        ("orders_header", "orders_header/order_dt=2024-02-29/recovered.csv", header,
-         "(104, timestamptz '2024-02-29 10:00:00+00', date '2024-02-29', 1, 1, 'web', 'AUD'), (100, timestamptz '2024-03-01 10:00:00+00', date '2024-03-01', 1, 1, 'replayed', 'AUD')"),
-        ("orders_lines", "orders_lines/order_dt=2024-02-29/recovered.csv", lines, "(104, 1, 10, 3, 5)"),
-    ]);
+    load_batch(
+        &incremental,
+        "2024-03-01 00:00:00+00",
+        &[
+            (
+                "orders_header",
+                "orders_header/order_dt=2024-02-29/recovered.csv",
+                header,
+                "(104, timestamptz '2024-02-29 10:00:00+00', date '2024-02-29', 1, 1, 'web', 'AUD'), (100, timestamptz '2024-03-01 10:00:00+00', date '2024-03-01', 1, 1, 'replayed', 'AUD')",
+            ),
+            ("orders_lines", "orders_lines/order_dt=2024-02-29/recovered.csv", lines, "(104, 1, 10, 3, 5)"),
+        ],
+    );
     build_warehouse(&incremental, &dir.path().join("t2"), &select, false);
 
     let conn = duckdb::Connection::open(&incremental).unwrap();
@@ -156,7 +190,8 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
         .unwrap();
     let web = |id: i64| (id, "web".to_string(), false);
     assert_eq!(orders, vec![web(100), web(101), web(103), web(104)], "replayed order kept, older copy ignored, late customer seen");
-    let unknown_products: i64 = conn.query_row("select count(*) from silver.stg_orders_lines where has_unknown_product", [], |r| r.get(0)).unwrap();
+    let unknown_products: i64 =
+        conn.query_row("select count(*) from silver.stg_orders_lines where has_unknown_product", [], |r| r.get(0)).unwrap();
     assert_eq!(unknown_products, 0, "the late product is no longer unknown");
     drop(conn);
 

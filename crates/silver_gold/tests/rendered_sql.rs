@@ -32,7 +32,7 @@ fn render_in(project: &Project, model: &str, incremental: bool) -> String {
         .collect();
     let node = project.nodes.iter().find(|n| n.name == model).expect("the model exists");
     let this = relations.get(model).cloned();
-    let ctx = Context { project, macros: &macros, relations: &relations, this, is_incremental: incremental };
+    let ctx = Context { project, macros: &macros, relations: &relations, this, is_incremental: incremental, overrides: None };
     let sql = render(&ctx, &node.path, &node.sql).expect("it renders").sql;
     // Blank lines left by Jinja blocks carry no meaning.
     sql.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n")

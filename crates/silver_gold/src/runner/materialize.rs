@@ -22,7 +22,8 @@ pub(crate) fn run_node(
     opts: &RunOptions,
 ) -> Result<Status> {
     let relation = p.relation.clone().unwrap_or_default();
-    let ctx = |incremental: bool| Context { project, macros, relations, this: p.relation.clone(), is_incremental: incremental, overrides: None };
+    let ctx =
+        |incremental: bool| Context { project, macros, relations, this: p.relation.clone(), is_incremental: incremental, overrides: None };
     match p.node.kind {
         Kind::Seed => {
             ensure_schema(conn, &relation)?;

@@ -94,8 +94,14 @@ pub(crate) fn ref_name(s: &str) -> Option<String> {
 /// Renders with every ref resolving to a placeholder, to learn refs and config.
 fn render_probe(ctx: &Context<'_>, node: &Node) -> Result<Rendered> {
     let names: BTreeMap<String, String> = ctx.project.nodes.iter().map(|n| (n.name.clone(), format!("__ref__.{}", n.name))).collect();
-    let probe =
-        Context { project: ctx.project, macros: ctx.macros, relations: &names, this: Some("__this__".into()), is_incremental: false, overrides: None };
+    let probe = Context {
+        project: ctx.project,
+        macros: ctx.macros,
+        relations: &names,
+        this: Some("__this__".into()),
+        is_incremental: false,
+        overrides: None,
+    };
     Ok(render(&probe, &node.path, &node.sql)?)
 }
 

@@ -26,7 +26,11 @@ pub(crate) fn run_unit_test(
     planned: &[Planned],
     p: &Planned,
 ) -> Result<Status> {
-    let at = |message: String| TransformError::At { file: p.node.path.clone(), line: 0, message: format!("unit test {}: {message}", p.node.name) };
+    let at = |message: String| TransformError::At {
+        file: p.node.path.clone(),
+        line: 0,
+        message: format!("unit test {}: {message}", p.node.name),
+    };
     let unit = p.node.unit.as_ref().ok_or_else(|| at("not a unit test".into()))?;
     let model = planned
         .iter()
@@ -35,9 +39,12 @@ pub(crate) fn run_unit_test(
 
     // Every input the model reads must be given (dbt's rule too): a real table silently mixed
     // into a unit test would make it depend on the warehouse.
-    let given_keys: Vec<String> = unit.given.iter().map(|(input, _)| input_key(input)).collect::<Option<_>>().ok_or_else(|| {
-        at("an input must be ref('…'), source('…', '…') or this".into())
-    })?;
+    let given_keys: Vec<String> = unit
+        .given
+        .iter()
+        .map(|(input, _)| input_key(input))
+        .collect::<Option<_>>()
+        .ok_or_else(|| at("an input must be ref('…'), source('…', '…') or this".into()))?;
     if let Some(missing) = model.deps.iter().find(|d| !given_keys.contains(d)) {
         let shown = missing.strip_prefix("source:").map_or(format!("ref('{missing}')"), |s| format!("source {s}"));
         return Err(at(format!("the model reads {shown}, which has no `given` input")));
@@ -57,8 +64,9 @@ pub(crate) fn run_unit_test(
                 },
             }
             .ok_or_else(|| at(format!("input {input}: no such relation in the project")))?;
-            let columns = describe(conn, &real)
-                .map_err(|e| at(format!("input {input}: cannot read the column types of {real} (build it first): {}", crate::one_line(&e))))?;
+            let columns = describe(conn, &real).map_err(|e| {
+                at(format!("input {input}: cannot read the column types of {real} (build it first): {}", crate::one_line(&e)))
+            })?;
             let table = format!("__unit_input_{k}");
             let fixture = fixture_sql(&columns, rows).map_err(|m| at(format!("input {input}: {m}")))?;
             conn.execute_batch(&format!("create or replace temp table \"{table}\" as\n{fixture}"))?;
@@ -74,7 +82,8 @@ pub(crate) fn run_unit_test(
                 }
             }
         }
-        let ctx = Context { project, macros, relations: &relations, this, is_incremental: unit.is_incremental, overrides: Some(&overrides) };
+        let ctx =
+            Context { project, macros, relations: &relations, this, is_incremental: unit.is_incremental, overrides: Some(&overrides) };
         let model_sql = render(&ctx, &model.node.path, &model.node.sql)?.sql;
         let output = describe(conn, &model_sql)?;
 
@@ -92,12 +101,19 @@ pub(crate) fn run_unit_test(
         };
         let mut typed = Vec::new();
         for name in &expected_columns {
-            let column = output.iter().find(|(n, _)| n == name).ok_or_else(|| at(format!("expect names `{name}`, which the model does not return")))?;
+            let column = output
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| at(format!("expect names `{name}`, which the model does not return")))?;
             typed.push(column.clone());
         }
         let expected = fixture_sql(&typed, &unit.expect).map_err(|m| at(format!("expect: {m}")))?;
         let list = typed.iter().map(|(n, _)| quote(n)).collect::<Vec<_>>().join(", ");
-        let shown = typed.iter().map(|(n, _)| format!("'{n}=' || coalesce(cast({} as varchar), 'null')", quote(n))).collect::<Vec<_>>().join(" || ', ' || ");
+        let shown = typed
+            .iter()
+            .map(|(n, _)| format!("'{n}=' || coalesce(cast({} as varchar), 'null')", quote(n)))
+            .collect::<Vec<_>>()
+            .join(" || ', ' || ");
         let diff_sql = format!(
             "with actual as (select {list} from (\n{model_sql}\n) unit_actual),
              expected as (\n{expected}\n),
@@ -159,7 +175,10 @@ fn fixture_sql(columns: &[(String, String)], rows: &Rows) -> std::result::Result
     };
     for name in rows.iter().flat_map(|r| r.keys()) {
         if !columns.iter().any(|(c, _)| c == name) {
-            return Err(format!("column `{name}` does not exist (columns: {})", columns.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ")));
+            return Err(format!(
+                "column `{name}` does not exist (columns: {})",
+                columns.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         }
     }
     let select = |row: Option<&BTreeMap<String, Json>>| -> String {
