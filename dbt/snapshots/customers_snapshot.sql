@@ -5,7 +5,8 @@
     config(
         unique_key='customer_id',
         strategy='timestamp',
-        updated_at='effective_from'
+        updated_at='effective_from',
+        hard_deletes='ignore'
     )
 }}
 select * exclude (ingestion_ts) from {{ ref('stg_customers') }}

@@ -6,7 +6,7 @@
         unique_key='product_id',
         strategy='timestamp',
         updated_at='effective_from',
-        invalidate_hard_deletes=false
+        hard_deletes='ignore'
     )
 }}
 select * exclude (ingestion_ts) from {{ ref('stg_products') }}

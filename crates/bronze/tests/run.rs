@@ -187,6 +187,24 @@ fn a_run_loads_every_row_once_into_parquet_and_delta() {
     assert_eq!(n as usize, bronze_parquet_rows(&cfg.lake, Table::OrdersLines).len());
     let rejected: i64 = conn.query_row("select count(*) from bronze.rejects", [], |r| r.get(0)).unwrap();
     assert_eq!(rejected, m.values().map(|v| v.3).sum::<i64>());
+    // The empty Bronze the dbt project's documentation test builds on has these very tables.
+    let ddl: Vec<String> = conn
+        .prepare(
+            "select 'create table ' || table_schema || '.' || table_name || ' ('
+                    || string_agg('\"' || column_name || '\" ' || data_type, ', ' order by ordinal_position) || ');'
+             from information_schema.columns
+             where table_schema = 'bronze' or table_name = 'manifest_processed_files'
+             group by table_schema, table_name order by table_schema, table_name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let fixture =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../silver_gold/tests/fixtures/empty_bronze.sql")).unwrap();
+    let fixture: Vec<&str> = fixture.lines().filter(|l| l.starts_with("create table")).collect();
+    assert_eq!(fixture, ddl, "crates/silver_gold/tests/fixtures/empty_bronze.sql no longer matches Bronze");
     drop(conn);
 
     // A rerun adds nothing.

@@ -3,7 +3,7 @@
 //! or flagged without being in the log (precision).
 //!
 //! Bronze rejects are matched by position (source file and line, from `bronze.rejects`); Silver
-//! flags by key, from the dbt model `silver.dq_flags` (table, anomaly kind, key).
+//! flags by key, from the dbt model `silver.int_dq_flags` (table, anomaly kind, key).
 //!
 //! The log's deliberate changes are scored the same way, by key and time: a price or address
 //! change must appear as a new SCD2 version (in `gold.dim_product_scd`, `silver.customers_snapshot`),
@@ -76,14 +76,14 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, Quality
         }
     }
     let has_flags: i64 = conn.query_row(
-        "select count(*) from duckdb_tables() where database_name = 'w' and schema_name = 'silver' and table_name = 'dq_flags'",
+        "select count(*) from duckdb_tables() where database_name = 'w' and schema_name = 'silver' and table_name = 'int_dq_flags'",
         [],
         |r| r.get(0),
     )?;
     if has_flags == 0 {
         return Err(QualityError::MissingTable {
             warehouse: warehouse.to_path_buf(),
-            table: "silver.dq_flags".into(),
+            table: "silver.int_dq_flags".into(),
             hint: "run `medallion transform` first".into(),
         });
     }
@@ -122,7 +122,7 @@ rejects as (
     from w.bronze.rejects
 ),
 flags as (
-    select distinct table_name, anomaly_kind, anomaly_key from w.silver.dq_flags
+    select distinct table_name, anomaly_kind, anomaly_key from w.silver.int_dq_flags
     union all
     select 'products', 'price_change', product_id || '@' || strftime(valid_from, '%Y-%m-%d')
     from w.gold.dim_product_scd where valid_from > '1900-01-01' and not is_unknown_member

@@ -24,7 +24,7 @@ fn recall_and_precision_count_matches_misses_and_false_alarms() {
              ('events/event_dt=2024-01-01/events_0000.jsonl', 7::bigint, 'malformed_json'),
              ('events/event_dt=2024-01-01/events_0000.jsonl', 9::bigint, 'malformed_json')
          ) t(src_filename, src_line, reason_code);
-         create table silver.dq_flags as select * from (values
+         create table silver.int_dq_flags as select * from (values
              ('customers', 'malformed_email', '1'),
              ('customers', 'malformed_email', '3')
          ) t(table_name, anomaly_kind, anomaly_key);

@@ -72,6 +72,10 @@ pub struct Node {
     pub contract: Option<Contract>,
     /// For a unit test: its model, inputs, expected rows and overrides.
     pub unit: Option<UnitTest>,
+    /// A model's `description` in YAML, as written (it may call `doc()`).
+    pub description: Option<String>,
+    /// A model's column descriptions in YAML, as written, by column name.
+    pub column_descriptions: BTreeMap<String, String>,
 }
 
 /// A dbt unit test: `model` built on the `given` rows instead of its inputs must return the
@@ -109,6 +113,22 @@ pub struct Contract {
 }
 
 impl Node {
+    /// A node with no test, contract, unit test or descriptions.
+    fn new(kind: Kind, name: String, path: String, sql: String, config: BTreeMap<String, Json>) -> Node {
+        Node {
+            kind,
+            name,
+            path,
+            sql,
+            config,
+            test: None,
+            contract: None,
+            unit: None,
+            description: None,
+            column_descriptions: BTreeMap::new(),
+        }
+    }
+
     /// dbt's unique id: `<kind>.<project>.<name>`, for a unit test `unit_test.<project>.<model>.<name>`.
     pub fn unique_id(&self, project: &str) -> String {
         match &self.unit {
@@ -138,6 +158,8 @@ pub struct Project {
     pub settings: Vec<(String, String)>,
     /// Nodes run at once (the profile's `threads`).
     pub threads: usize,
+    /// Docs blocks (`{% docs name %} … {% enddocs %}` in `.md` files of the model paths), by name.
+    pub docs: BTreeMap<String, String>,
 }
 
 /// `dbt_project.yml`, the parts the runner reads.
@@ -254,6 +276,7 @@ struct SourceTableDef {
 #[derive(Debug, Deserialize)]
 struct ModelDef {
     name: String,
+    description: Option<String>,
     #[serde(default)]
     config: BTreeMap<String, Json>,
     #[serde(default)]
@@ -265,6 +288,7 @@ struct ModelDef {
 #[derive(Debug, Deserialize)]
 struct ColumnDef {
     name: String,
+    description: Option<String>,
     data_type: Option<String>,
     #[serde(default)]
     constraints: Vec<ConstraintDef>,
@@ -403,6 +427,7 @@ impl Project {
             sources: BTreeMap::new(),
             settings: Vec::new(),
             threads: 1,
+            docs: BTreeMap::new(),
         };
         project.load_profile(&profile_name)?;
         let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/");
@@ -426,16 +451,7 @@ impl Project {
                     project.generic_tests.push((rel(&f), generic_tests_as_macros(&text)));
                 } else {
                     let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-                    project.nodes.push(Node {
-                        kind: Kind::Test,
-                        name,
-                        path: rel(&f),
-                        sql: text,
-                        config: BTreeMap::new(),
-                        test: None,
-                        contract: None,
-                        unit: None,
-                    });
+                    project.nodes.push(Node::new(Kind::Test, name, rel(&f), text, BTreeMap::new()));
                 }
             }
         }
@@ -444,16 +460,7 @@ impl Project {
             for f in files_under(&base, "csv") {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let config = config_for(&seed_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node {
-                    kind: Kind::Seed,
-                    name,
-                    path: rel(&f),
-                    sql: String::new(),
-                    config,
-                    test: None,
-                    contract: None,
-                    unit: None,
-                });
+                project.nodes.push(Node::new(Kind::Seed, name, rel(&f), String::new(), config));
             }
         }
         for dir in &snapshot_paths {
@@ -463,16 +470,7 @@ impl Project {
                 let (name, body) = snapshot_block(&text)
                     .ok_or_else(|| TransformError::at(&f, 1, "expected one {% snapshot name %} … {% endsnapshot %} block".into()))?;
                 let config = config_for(&snapshot_cfg, &dirs_below(&base, &f));
-                project.nodes.push(Node {
-                    kind: Kind::Snapshot,
-                    name,
-                    path: rel(&f),
-                    sql: body,
-                    config,
-                    test: None,
-                    contract: None,
-                    unit: None,
-                });
+                project.nodes.push(Node::new(Kind::Snapshot, name, rel(&f), body, config));
             }
         }
         let mut yml_models: Vec<(PathBuf, PropertiesFile)> = Vec::new();
@@ -483,16 +481,15 @@ impl Project {
                 let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
                 let mut config = BTreeMap::from([("materialized".to_string(), Json::from("view"))]);
                 config.extend(config_for(&model_cfg, &dirs_below(&base, &f)));
-                project.nodes.push(Node {
-                    kind: Kind::Model,
-                    name,
-                    path: rel(&f),
-                    sql: text,
-                    config,
-                    test: None,
-                    contract: None,
-                    unit: None,
-                });
+                project.nodes.push(Node::new(Kind::Model, name, rel(&f), text, config));
+            }
+            for f in files_under(&base, "md") {
+                let text = std::fs::read_to_string(&f).map_err(|source| TransformError::Io { path: f.clone(), source })?;
+                for (name, body) in docs_blocks(&text) {
+                    if project.docs.insert(name.clone(), body).is_some() {
+                        return Err(TransformError::at(&f, 0, format!("docs block `{name}` is defined twice")));
+                    }
+                }
             }
             for ext in ["yml", "yaml"] {
                 for f in files_under(&base, ext) {
@@ -552,6 +549,8 @@ impl Project {
             if let Some(node) = self.nodes.iter_mut().find(|n| n.kind == Kind::Model && n.name == model) {
                 node.config.extend(cfg);
                 node.contract = contract;
+                node.description = m.description.clone();
+                node.column_descriptions = m.columns.iter().filter_map(|c| c.description.clone().map(|d| (c.name.clone(), d))).collect();
             }
             let mut uses = Vec::new();
             for t in m.tests.as_ref().or(m.data_tests.as_ref()).into_iter().flatten() {
@@ -563,16 +562,8 @@ impl Project {
                 }
             }
             for (u, config) in uses {
-                self.nodes.push(Node {
-                    kind: Kind::Test,
-                    name: test_name(&u),
-                    path: rel.clone(),
-                    sql: String::new(),
-                    config,
-                    test: Some(u),
-                    contract: None,
-                    unit: None,
-                });
+                let name = test_name(&u);
+                self.nodes.push(Node { test: Some(u), ..Node::new(Kind::Test, name, rel.clone(), String::new(), config) });
             }
         }
         for u in &y.unit_tests {
@@ -580,16 +571,8 @@ impl Project {
             if !self.nodes.iter().any(|n| n.kind == Kind::Model && n.name == u.model) {
                 return Err(TransformError::at(file, 0, format!("unit test {}: no model `{}`", u.name, u.model)));
             }
-            self.nodes.push(Node {
-                kind: Kind::UnitTest,
-                name: u.name.clone(),
-                path: rel.clone(),
-                sql: String::new(),
-                config: BTreeMap::new(),
-                test: None,
-                contract: None,
-                unit: Some(unit),
-            });
+            self.nodes
+                .push(Node { unit: Some(unit), ..Node::new(Kind::UnitTest, u.name.clone(), rel.clone(), String::new(), BTreeMap::new()) });
         }
         Ok(())
     }
@@ -709,6 +692,22 @@ fn py_str(v: &Json) -> String {
         Json::Number(n) => n.to_string(),
         other => other.to_string(),
     }
+}
+
+/// The `{% docs name %} text {% enddocs %}` blocks of a Markdown file: (name, trimmed text).
+fn docs_blocks(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{% docs ") {
+        let after = &rest[start + "{% docs ".len()..];
+        let Some(head_end) = after.find("%}") else { break };
+        let name = after[..head_end].trim().to_string();
+        let body = &after[head_end + 2..];
+        let Some(end) = body.find("{% enddocs %}") else { break };
+        out.push((name, body[..end].trim().to_string()));
+        rest = &body[end..];
+    }
+    out
 }
 
 /// The name and body of a `{% snapshot name %} body {% endsnapshot %}` file; lines before the

@@ -1,5 +1,5 @@
 //! Renders a node's Jinja-SQL with minijinja and the slice of dbt's context the project uses:
-//! `ref`, `source`, `config`, `this`, `is_incremental`, `var`, `env_var`, `target`, `execute`,
+//! `ref`, `source`, `config`, `this`, `is_incremental`, `var`, `env_var`, `target`, `execute`, `doc`,
 //! and every project macro (and generic test, as `test_<name>`).
 
 use std::collections::BTreeMap;
@@ -156,6 +156,12 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
             s.config.insert(key.to_string(), serde_json::to_value(&v).unwrap_or(Json::Null));
         }
         Ok(Value::from(""))
+    });
+    let docs = ctx.project.docs.clone();
+    env.add_function("doc", move |name: String| -> Result<Value, Error> {
+        docs.get(&name)
+            .map(|d| Value::from(d.clone()))
+            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("doc('{name}'): no such docs block in the models' .md files")))
     });
     let incremental = ctx.is_incremental;
     env.add_function("is_incremental", move || incremental);

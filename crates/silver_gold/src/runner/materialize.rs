@@ -188,6 +188,16 @@ fn snapshot(conn: &Connection, relation: &str, p: &Planned, ctx: &Context<'_>) -
             message: format!("snapshot strategy '{strategy}' is not supported (timestamp)"),
         });
     }
+    // Rows that vanish from the source stay as they are (dbt's default, `hard_deletes='ignore'`).
+    let hard_deletes = cfg_str(&p.config, "hard_deletes").unwrap_or("ignore");
+    let invalidates = p.config.get("invalidate_hard_deletes").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    if hard_deletes != "ignore" || invalidates {
+        return Err(TransformError::At {
+            file: p.node.path.clone(),
+            line: 1,
+            message: format!("snapshot hard_deletes '{hard_deletes}' is not supported by the embedded runner (ignore)"),
+        });
+    }
     let sql = render(ctx, &p.node.path, &p.node.sql)?.sql;
     let scd_id = format!("md5(coalesce(cast(\"{key}\" as varchar), '') || '|' || coalesce(cast(\"{updated_at}\" as varchar), ''))");
     conn.execute_batch(&format!("create or replace temp table __dbt_snapshot_source as\n{sql}"))?;

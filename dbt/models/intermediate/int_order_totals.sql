@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Order totals derived from the Silver lines (a table, rebuilt each run: lines of an order
 -- may arrive in another load than its header). Orders whose lines are all missing have no row.
 -- Lines are summed first, then each order meets its header once for the shipping fee.

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Every row Silver flags, one per (table, anomaly kind, key), keyed the way the generator's
 -- ground truth names rows. `medallion dq scorecard` scores these (with Bronze's rejects)
 -- against that log. Kinds: crates/schema/src/anomaly.rs.
