@@ -10,46 +10,41 @@
     (ranking sorts every row with its payload; this hashes the key columns once). -#}
 {% macro latest_rows(relation, key_columns, newest_first=none) -%}
     {%- set same_key -%}
-        {% for k in key_columns %}r.{{ k }} is not distinct from d.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+        {% for k in key_columns %}candidate.{{ k }} is not distinct from duplicated_keys.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- endset -%}
     with duplicated_keys as (
         select {{ key_columns | join(', ') }} from {{ relation }} group by all having count(*) > 1
     )
-    select r.* from {{ relation }} r anti join duplicated_keys d on {{ same_key }}
+    select candidate.* from {{ relation }} candidate anti join duplicated_keys on {{ same_key }}
     union all
     (
-        select r.* from {{ relation }} r semi join duplicated_keys d on {{ same_key }}
+        select candidate.* from {{ relation }} candidate semi join duplicated_keys on {{ same_key }}
         qualify row_number() over (
-            partition by {% for k in key_columns %}r.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
-            order by {% if newest_first %}r.{{ newest_first }} desc, {% endif %}r.ingestion_ts desc, r.src_filename desc, r.src_row_hash desc
+            partition by {% for k in key_columns %}candidate.{{ k }}{% if not loop.last %}, {% endif %}{% endfor %}
+            order by {% if newest_first %}candidate.{{ newest_first }} desc, {% endif %}candidate.ingestion_ts desc, candidate.src_filename desc, candidate.src_row_hash desc
         ) = 1
     )
 {%- endmacro %}
 
 {#- The Bronze rows an incremental model (re)builds, a select statement for a CTE body.
-    A full build: every row. An incremental one: every Bronze copy of the keys that changed —
-    keys with a row from a Bronze load (an `ingestion_ts`) the model has not seen, plus the keys
-    of rows of the model that match `recheck` (flags that can change when late dimension rows
-    arrive). A set of loads, not a `>` watermark: a batch replayed or recovered with an old
-    `ingestion_ts` is still new to the model. Ranking all copies of a changed key, not only the
-    new ones, keeps an older replayed copy from replacing a newer row. A load whose rows were
-    all superseded is read again on later runs, and changes nothing (docs/decisions.md #65).
-    `key_columns` none: the unseen loads' rows only (events, whose keys are inside the JSON). -#}
-{% macro bronze_rows_to_build(relation, key_columns=none, recheck=none) -%}
+    A full build: every row. An incremental one: every Bronze copy of the keys that changed,
+    the keys with a row from a Bronze load (an `ingestion_ts`) the model has not seen. A set of
+    loads, not a `>` watermark: a batch replayed or recovered with an old `ingestion_ts` is still
+    new to the model. Ranking all copies of a changed key, not only the new ones, keeps an older
+    replayed copy from replacing a newer row. A load whose rows were all superseded is read
+    again on later runs, and changes nothing (docs/decisions.md #65). `key_columns` none: the
+    unseen loads' rows only (events, whose keys are inside the JSON). -#}
+{% macro bronze_rows_to_build(relation, key_columns=none) -%}
     {%- if is_incremental() -%}
     with seen_loads as (
         select distinct ingestion_ts from {{ this }}
     )
     {%- if key_columns %},
     changed_keys as (
-        select {{ key_columns | join(', ') }} from {{ relation }} anti join seen_loads using (ingestion_ts)
-        {%- if recheck %}
-        union
-        select {{ key_columns | join(', ') }} from {{ this }} where {{ recheck }}
-        {%- endif %}
+        select distinct {{ key_columns | join(', ') }} from {{ relation }} anti join seen_loads using (ingestion_ts)
     )
-    select r.* from {{ relation }} r semi join changed_keys k
-        on {% for k in key_columns %}r.{{ k }} is not distinct from k.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    select bronze_row.* from {{ relation }} bronze_row semi join changed_keys
+        on {% for k in key_columns %}bronze_row.{{ k }} is not distinct from changed_keys.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- else %}
     select * from {{ relation }} anti join seen_loads using (ingestion_ts)
     {%- endif %}

@@ -347,7 +347,18 @@ fn dbt_check() -> Result<()> {
     // Both engines on the same Bronze: dbt-duckdb on the warehouse, the embedded runner on a
     // copy holding the same Bronze views and manifest; then tables and statuses must agree.
     let both = |dir: &Path, warehouse: &Path, embedded: &Path, step: &str| -> Result<()> {
-        dbt::dbt(&binary, warehouse, &dir.join(format!("dbt-{step}")), &["build", "--store-failures"])?;
+        // Deprecations shown in full (dbt otherwise prints one summary line): the project must
+        // use the pinned dbt-core's current spellings, so any is a failure.
+        let log = dbt::dbt_output(
+            &binary,
+            warehouse,
+            &dir.join(format!("dbt-{step}")),
+            &["build", "--store-failures", "--show-all-deprecations"],
+        )?;
+        print!("{log}");
+        if log.to_ascii_lowercase().contains("deprecat") {
+            return Err(format!("dbt build ({step}) printed deprecation warnings: use the current spellings"));
+        }
         run(medallion(&["transform", "--engine", "embedded", "--store-failures", "--project"])?
             .arg(&project)
             .arg("--warehouse")

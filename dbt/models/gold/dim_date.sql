@@ -24,32 +24,32 @@ holidays_by_day as (
 
 days as (
     select
-        {{ date_key('d.date_day') }} as date_key,
-        d.date_day,
-        year(d.date_day) as year,
-        quarter(d.date_day) as quarter,
-        month(d.date_day) as month,
-        monthname(d.date_day) as month_name,
-        day(d.date_day) as day_of_month,
-        isodow(d.date_day) as iso_day_of_week,
-        dayname(d.date_day) as day_name,
-        isoyear(d.date_day) as iso_year,
-        weekofyear(d.date_day) as iso_week,
-        isodow(d.date_day) >= 6 as is_weekend,
-        d.date_day = date_trunc('quarter', d.date_day) as is_quarter_start,
-        d.date_day = cast(date_trunc('quarter', d.date_day) + interval 3 month - interval 1 day as date) as is_quarter_end,
-        d.date_day = date_trunc('month', d.date_day) as is_month_start,
-        d.date_day = last_day(d.date_day) as is_month_end,
-        year(d.date_day) + case when month(d.date_day) >= {{ fy }} then 1 else 0 end as fiscal_year,
-        ((month(d.date_day) - {{ fy }} + 12) % 12) // 3 + 1 as fiscal_quarter,
-        (month(d.date_day) - {{ fy }} + 12) % 12 + 1 as fiscal_month,
-        coalesce(h.is_holiday_au, false) as is_holiday_au,
-        coalesce(h.is_holiday_us, false) as is_holiday_us,
-        coalesce(h.is_holiday_uk, false) as is_holiday_uk,
-        h.holiday_names,
+        {{ date_key('date_spine.date_day') }} as date_key,
+        date_spine.date_day,
+        year(date_spine.date_day) as year,
+        quarter(date_spine.date_day) as quarter,
+        month(date_spine.date_day) as month,
+        monthname(date_spine.date_day) as month_name,
+        day(date_spine.date_day) as day_of_month,
+        isodow(date_spine.date_day) as iso_day_of_week,
+        dayname(date_spine.date_day) as day_name,
+        isoyear(date_spine.date_day) as iso_year,
+        weekofyear(date_spine.date_day) as iso_week,
+        isodow(date_spine.date_day) >= 6 as is_weekend,
+        date_spine.date_day = date_trunc('quarter', date_spine.date_day) as is_quarter_start,
+        date_spine.date_day = cast(date_trunc('quarter', date_spine.date_day) + interval 3 month - interval 1 day as date) as is_quarter_end,
+        date_spine.date_day = date_trunc('month', date_spine.date_day) as is_month_start,
+        date_spine.date_day = last_day(date_spine.date_day) as is_month_end,
+        year(date_spine.date_day) + case when month(date_spine.date_day) >= {{ fy }} then 1 else 0 end as fiscal_year,
+        ((month(date_spine.date_day) - {{ fy }} + 12) % 12) // 3 + 1 as fiscal_quarter,
+        (month(date_spine.date_day) - {{ fy }} + 12) % 12 + 1 as fiscal_month,
+        coalesce(holidays_by_day.is_holiday_au, false) as is_holiday_au,
+        coalesce(holidays_by_day.is_holiday_us, false) as is_holiday_us,
+        coalesce(holidays_by_day.is_holiday_uk, false) as is_holiday_uk,
+        holidays_by_day.holiday_names,
         false as is_unknown_member
-    from date_spine d
-    left join holidays_by_day h on h.holiday_dt = d.date_day
+    from date_spine
+    left join holidays_by_day on holidays_by_day.holiday_dt = date_spine.date_day
 ),
 
 -- The unknown member: facts whose date is missing point at date_key -1. It has no date, so a

@@ -1,6 +1,14 @@
 -- Hourly sensor readings per store and shelf (grain: store_id, shelf_id, reading_hour):
 -- averages, out-of-range counts and a rolling 24-hour average temperature.
-with hourly as (
+with sensor_readings as (
+    select * from {{ ref('stg_sensors') }}
+),
+
+stores as (
+    select * from {{ ref('dim_store') }} where not is_unknown_member
+),
+
+hourly as (
     select
         store_id,
         shelf_id,
@@ -11,25 +19,29 @@ with hourly as (
         avg(humidity_pct) filter (where not is_humidity_out_of_range) as avg_humidity_pct,
         min(battery_mv) as min_battery_mv,
         count(*) filter (where is_out_of_range) as out_of_range_readings
-    from {{ ref('stg_sensors') }}
+    from sensor_readings
     group by all
+),
+
+final as (
+    select
+        -- The dimension's key by lookup (unknown member if the store is not in dim_store).
+        coalesce(stores.store_key, {{ unknown_key() }}) as store_key,
+        {{ date_key('make_timestamp(hourly.hour_number * 3600000000)') }} as date_key,
+        hourly.store_id,
+        hourly.shelf_id,
+        make_timestamptz(hourly.hour_number * 3600000000) as reading_hour,
+        hourly.readings,
+        round(hourly.avg_temperature_c, 3) as avg_temperature_c,
+        round(hourly.avg_humidity_pct, 3) as avg_humidity_pct,
+        hourly.min_battery_mv,
+        hourly.out_of_range_readings,
+        hourly.out_of_range_readings > 0 as has_out_of_range,
+        round(avg(hourly.avg_temperature_c) over (
+            partition by hourly.store_id, hourly.shelf_id order by hourly.hour_number range between 23 preceding and current row
+        ), 3) as rolling_24h_avg_temperature_c
+    from hourly
+    left join stores on stores.store_id = hourly.store_id
 )
 
-select
-    -- The dimension's key by lookup (unknown member if the store is not in dim_store).
-    coalesce(s.store_key, {{ unknown_key() }}) as store_key,
-    {{ date_key('make_timestamp(hour_number * 3600000000)') }} as date_key,
-    h.store_id,
-    shelf_id,
-    make_timestamptz(hour_number * 3600000000) as reading_hour,
-    readings,
-    round(avg_temperature_c, 3) as avg_temperature_c,
-    round(avg_humidity_pct, 3) as avg_humidity_pct,
-    min_battery_mv,
-    out_of_range_readings,
-    out_of_range_readings > 0 as has_out_of_range,
-    round(avg(avg_temperature_c) over (
-        partition by h.store_id, shelf_id order by hour_number range between 23 preceding and current row
-    ), 3) as rolling_24h_avg_temperature_c
-from hourly h
-left join {{ ref('dim_store') }} s on s.store_id = h.store_id and not s.is_unknown_member
+select * from final

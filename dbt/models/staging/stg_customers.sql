@@ -2,9 +2,13 @@
 -- day; a late file holding an older version does not overwrite it), then the latest load.
 -- Duplicate natural keys (a second record of the same person) are kept and flagged; the
 -- newest record of a natural key is its primary record.
-with source_rows as (
+with bronze_customers as (
+    select * from {{ source('bronze', 'customers') }}
+),
+
+source_rows as (
     select *, {{ effective_from('src_filename') }} as effective_from
-    from {{ source('bronze', 'customers') }}
+    from bronze_customers
 ),
 
 latest as (
@@ -35,14 +39,18 @@ cleaned as (
         effective_from,
         ingestion_ts
     from latest
+),
+
+final as (
+    select
+        *,
+        {{ full_years('birth_date', utc_date('join_ts')) }} as age_at_join_years,
+        {{ is_valid_email('email') }} as is_valid_email,
+        phone is null as is_missing_phone,
+        (address_line1 is null or city is null or postcode is null) as is_missing_address,
+        count(*) over (partition by natural_key) > 1 as has_duplicate_natural_key,
+        row_number() over (partition by natural_key order by join_ts desc, customer_id desc) = 1 as is_primary_record
+    from cleaned
 )
 
-select
-    *,
-    {{ full_years('birth_date', utc_date('join_ts')) }} as age_at_join_years,
-    {{ is_valid_email('email') }} as is_valid_email,
-    phone is null as is_missing_phone,
-    (address_line1 is null or city is null or postcode is null) as is_missing_address,
-    count(*) over (partition by natural_key) > 1 as has_duplicate_natural_key,
-    row_number() over (partition by natural_key order by join_ts desc, customer_id desc) = 1 as is_primary_record
-from cleaned
+select * from final

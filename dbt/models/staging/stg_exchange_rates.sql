@@ -1,7 +1,7 @@
 -- One rate per (date, currency) to AUD; the latest load wins. Currency codes are normalised
 -- (trimmed, upper case) before the dedup, so ' usd' and 'USD' of one day are one rate, not two
 -- (two would double that day's sales lines in the currency join).
-with source_rates as (
+with bronze_rates as (
     select * from {{ source('bronze', 'exchange_rates') }}
 ),
 
@@ -13,16 +13,20 @@ normalised as (
         ingestion_ts,
         src_filename,
         src_row_hash
-    from source_rates
+    from bronze_rates
 ),
 
 latest as (
     {{ latest_rows('normalised', ['rate_date', 'currency']) }}
+),
+
+final as (
+    select
+        rate_date,
+        currency,
+        rate_to_aud,
+        ingestion_ts
+    from latest
 )
 
-select
-    rate_date,
-    currency,
-    rate_to_aud,
-    ingestion_ts
-from latest
+select * from final

@@ -6,33 +6,41 @@
         on_schema_change='append_new_columns'
     )
 }}
--- Order lines with their amounts in the order's currency. Unknown products, negative
--- quantities, zero prices and missing tax or discount percentages are flagged, never dropped.
-with new_rows as (
-    {{ bronze_rows_to_build(source('bronze', 'orders_lines'), ['order_id', 'line_number'], recheck='has_unknown_product') }}
+-- Order lines with their amounts in the order's currency. Negative quantities, zero prices and
+-- missing tax or discount percentages are flagged, never dropped; whether the product exists
+-- is int_orders_lines_flagged's question, answered on every run.
+with bronze_lines as (
+    select * from {{ source('bronze', 'orders_lines') }}
+),
+
+rows_to_build as (
+    {{ bronze_rows_to_build('bronze_lines', ['order_id', 'line_number']) }}
 ),
 
 latest as (
-    {{ latest_rows('new_rows', ['order_id', 'line_number']) }}
+    {{ latest_rows('rows_to_build', ['order_id', 'line_number']) }}
+),
+
+final as (
+    select
+        order_id,
+        line_number,
+        product_id,
+        qty,
+        unit_price,
+        coalesce(line_discount_pct, 0) as line_discount_pct,
+        coalesce(tax_pct, 0) as tax_pct,
+        cast(qty * unit_price as decimal(18, 4)) as line_total,
+        cast(qty * unit_price * coalesce(line_discount_pct, 0) as decimal(18, 4)) as discount_amount,
+        cast(qty * unit_price * (1 - coalesce(line_discount_pct, 0)) * coalesce(tax_pct, 0) as decimal(18, 4)) as tax_amount,
+        cast(qty * unit_price * (1 - coalesce(line_discount_pct, 0)) as decimal(18, 4)) as net_amount,
+        coalesce(qty < 0, false) as is_negative_qty,
+        coalesce(unit_price = 0, false) as is_zero_price,
+        -- Missing percentages are computed as 0 % and flagged, never silently filled.
+        tax_pct is null as is_missing_tax,
+        line_discount_pct is null as is_missing_discount,
+        ingestion_ts
+    from latest
 )
 
-select
-    l.order_id,
-    l.line_number,
-    l.product_id,
-    l.qty,
-    l.unit_price,
-    coalesce(l.line_discount_pct, 0) as line_discount_pct,
-    coalesce(l.tax_pct, 0) as tax_pct,
-    cast(l.qty * l.unit_price as decimal(18, 4)) as line_total,
-    cast(l.qty * l.unit_price * coalesce(l.line_discount_pct, 0) as decimal(18, 4)) as discount_amount,
-    cast(l.qty * l.unit_price * (1 - coalesce(l.line_discount_pct, 0)) * coalesce(l.tax_pct, 0) as decimal(18, 4)) as tax_amount,
-    cast(l.qty * l.unit_price * (1 - coalesce(l.line_discount_pct, 0)) as decimal(18, 4)) as net_amount,
-    l.product_id is null or not exists (select 1 from {{ ref('stg_products') }} p where p.product_id = l.product_id) as has_unknown_product,
-    coalesce(l.qty < 0, false) as is_negative_qty,
-    coalesce(l.unit_price = 0, false) as is_zero_price,
-    -- Missing percentages are computed as 0 % and flagged, never silently filled.
-    l.tax_pct is null as is_missing_tax,
-    l.line_discount_pct is null as is_missing_discount,
-    l.ingestion_ts
-from latest l
+select * from final

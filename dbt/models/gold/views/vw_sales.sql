@@ -1,26 +1,50 @@
 {{ config(materialized='view') }}
 -- Sales for business users: one row per order line, friendly names, no technical columns.
-select
-    f.order_number as "Order Number",
-    f.line_number as "Line",
-    d.date_day as "Order Date",
-    d.fiscal_year as "Fiscal Year",
-    c.first_name || ' ' || c.last_name as "Customer",
-    c.segment as "Customer Segment",
-    s.store_name as "Store",
-    s.region as "Region",
-    f.channel as "Channel",
-    p.product_name as "Product",
-    p.category as "Category",
-    f.quantity as "Quantity",
-    f.unit_price as "Unit Price",
-    f.discount_amount as "Discount",
-    f.tax_amount as "Tax",
-    f.net_amount as "Net Amount",
-    f.currency as "Currency",
-    f.net_amount_aud as "Net Amount (AUD)"
-from {{ ref('fct_sales') }} f
-left join {{ ref('dim_date') }} d on d.date_key = f.date_key
-left join {{ ref('dim_customer') }} c on c.customer_key = f.customer_key
-left join {{ ref('dim_store') }} s on s.store_key = f.store_key
-left join {{ ref('dim_product_scd') }} p on p.product_key = f.product_key
+with sales as (
+    select * from {{ ref('fct_sales') }}
+),
+
+dates as (
+    select * from {{ ref('dim_date') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customer') }}
+),
+
+stores as (
+    select * from {{ ref('dim_store') }}
+),
+
+product_versions as (
+    select * from {{ ref('dim_product_scd') }}
+),
+
+final as (
+    select
+        sales.order_number as "Order Number",
+        sales.line_number as "Line",
+        dates.date_day as "Order Date",
+        dates.fiscal_year as "Fiscal Year",
+        customers.first_name || ' ' || customers.last_name as "Customer",
+        customers.segment as "Customer Segment",
+        stores.store_name as "Store",
+        stores.region as "Region",
+        sales.channel as "Channel",
+        product_versions.product_name as "Product",
+        product_versions.category as "Category",
+        sales.quantity as "Quantity",
+        sales.unit_price as "Unit Price",
+        sales.discount_amount as "Discount",
+        sales.tax_amount as "Tax",
+        sales.net_amount as "Net Amount",
+        sales.currency as "Currency",
+        sales.net_amount_aud as "Net Amount (AUD)"
+    from sales
+    left join dates on dates.date_key = sales.date_key
+    left join customers on customers.customer_key = sales.customer_key
+    left join stores on stores.store_key = sales.store_key
+    left join product_versions on product_versions.product_key = sales.product_key
+)
+
+select * from final
