@@ -48,6 +48,8 @@ pub struct TestUse {
     pub model: String,
     /// The column tested (`None` for a model-level test).
     pub column: Option<String>,
+    /// The column is declared `quote: true` (dbt then names the test after the quoted column).
+    pub quoted: bool,
     /// Arguments as written (besides `column_name`), JSON for rendering.
     pub args: BTreeMap<String, Json>,
 }
@@ -289,6 +291,7 @@ struct ModelDef {
 struct ColumnDef {
     name: String,
     description: Option<String>,
+    quote: Option<bool>,
     data_type: Option<String>,
     #[serde(default)]
     constraints: Vec<ConstraintDef>,
@@ -558,7 +561,9 @@ impl Project {
             }
             for col in &m.columns {
                 for t in col.tests.as_ref().or(col.data_tests.as_ref()).into_iter().flatten() {
-                    uses.push(test_use(file, t, model, Some(&col.name))?);
+                    let (mut u, config) = test_use(file, t, model, Some(&col.name))?;
+                    u.quoted = col.quote.unwrap_or(false);
+                    uses.push((u, config));
                 }
             }
             for (u, config) in uses {
@@ -644,7 +649,7 @@ fn test_use(file: &Path, entry: &TestEntry, model: &str, column: Option<&str>) -
             }
         }
     }
-    Ok((TestUse { test, model: model.to_string(), column: column.map(str::to_string), args }, config))
+    Ok((TestUse { test, model: model.to_string(), column: column.map(str::to_string), quoted: false, args }, config))
 }
 
 /// dbt's name for a generic test use: `<test>_<model>_<flattened arguments>`, shortened with an
@@ -652,7 +657,8 @@ fn test_use(file: &Path, entry: &TestEntry, model: &str, column: Option<&str>) -
 pub fn test_name(u: &TestUse) -> String {
     let mut args: BTreeMap<String, Json> = u.args.clone();
     if let Some(c) = &u.column {
-        args.insert("column_name".into(), Json::from(c.as_str()));
+        let shown = if u.quoted { format!("\"{c}\"") } else { c.clone() };
+        args.insert("column_name".into(), Json::from(shown));
     }
     let mut flat = Vec::new();
     for v in args.values() {
