@@ -144,7 +144,7 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
             ("orders_lines", "orders_lines/order_dt=2024-03-01/part-00000.csv", lines, &day_one_lines),
         ],
     );
-    let select = ["+int_orders_header_flagged", "+int_orders_lines_flagged"];
+    let select = ["+int_orders_with_unknown_members", "+int_order_lines_with_unknown_product"];
     build_warehouse(&incremental, &dir.path().join("t1"), &select, false);
     // Day 5: the late members arrive, and a new order.
     load_batch(
@@ -185,20 +185,18 @@ fn incremental_orders_catch_replayed_batches_and_late_members_like_a_full_refres
     build_warehouse(&incremental, &dir.path().join("t2"), &select, false);
 
     let conn = duckdb::Connection::open(&incremental).unwrap();
-    let orders: Vec<(i64, String, bool)> = conn
-        .prepare(
-            "select order_id, channel, has_unknown_customer from silver.int_orders_header_flagged where order_id < 200 order by order_id",
-        )
+    let orders: Vec<(i64, String)> = conn
+        .prepare("select order_id, channel from silver.stg_orders_header where order_id < 200 order by order_id")
         .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let web = |id: i64| (id, "web".to_string(), false);
-    assert_eq!(orders, vec![web(100), web(101), web(103), web(104)], "replayed order kept, older copy ignored, late customer seen");
-    let unknown_products: i64 =
-        conn.query_row("select count(*) from silver.int_orders_lines_flagged where has_unknown_product", [], |r| r.get(0)).unwrap();
-    assert_eq!(unknown_products, 0, "the late product is no longer unknown");
+    let web = |id: i64| (id, "web".to_string());
+    assert_eq!(orders, vec![web(100), web(101), web(103), web(104)], "replayed order kept, older copy ignored");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("select count(*) from silver.int_orders_with_unknown_members"), 0, "the late customer is no longer unknown");
+    assert_eq!(count("select count(*) from silver.int_order_lines_with_unknown_product"), 0, "the late product is no longer unknown");
     drop(conn);
 
     // A full refresh over the same Bronze gives the same Silver.

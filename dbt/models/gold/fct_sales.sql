@@ -4,7 +4,11 @@
 -- order's local date (rates are not published every day); a line with no such rate keeps NULL
 -- AUD amounts and is flagged has_missing_rate, never summed as if it were zero.
 with order_lines as (
-    select * from {{ ref('int_orders_lines_flagged') }}
+    select * from {{ ref('stg_orders_lines') }}
+),
+
+lines_with_unknown_product as (
+    select * from {{ ref('int_order_lines_with_unknown_product') }}
 ),
 
 order_headers as (
@@ -71,12 +75,15 @@ final as (
         cast(order_lines.tax_amount * orders.rate_to_aud as decimal(18, 4)) as tax_amount_aud,
         cast(order_lines.net_amount * orders.rate_to_aud as decimal(18, 4)) as net_amount_aud,
         orders.rate_to_aud is null as has_missing_rate,
-        order_lines.has_unknown_product,
+        lines_with_unknown_product.order_id is not null as has_unknown_product,
         order_lines.is_negative_qty,
         order_lines.is_zero_price,
         orders.order_id is null as has_unknown_order
     from order_lines
     left join orders on orders.order_id = order_lines.order_id
+    left join lines_with_unknown_product
+        on lines_with_unknown_product.order_id = order_lines.order_id
+        and lines_with_unknown_product.line_number = order_lines.line_number
     -- The product version of the order's local date (the basis of date_key): versions take
     -- effect at midnight of a business date, so an order meets the version valid at the start
     -- of its day.

@@ -15,11 +15,19 @@ stores as (
 ),
 
 orders as (
-    select * from {{ ref('int_orders_header_flagged') }}
+    select * from {{ ref('stg_orders_header') }}
+),
+
+orders_with_unknown_members as (
+    select * from {{ ref('int_orders_with_unknown_members') }}
 ),
 
 order_lines as (
-    select * from {{ ref('int_orders_lines_flagged') }}
+    select * from {{ ref('stg_orders_lines') }}
+),
+
+lines_with_unknown_product as (
+    select * from {{ ref('int_order_lines_with_unknown_product') }}
 ),
 
 sensor_readings as (
@@ -48,13 +56,13 @@ final as (
     union all
     select 'stores', 'duplicate_store_code', cast(store_id as varchar) from stores where has_duplicate_store_code
     union all
-    select 'orders_header', 'unknown_customer', cast(order_id as varchar) from orders where has_unknown_customer
+    select 'orders_header', 'unknown_customer', cast(order_id as varchar) from orders_with_unknown_members where has_unknown_customer
     union all
-    select 'orders_header', 'unknown_store', cast(order_id as varchar) from orders where has_unknown_store
+    select 'orders_header', 'unknown_store', cast(order_id as varchar) from orders_with_unknown_members where has_unknown_store
     union all
     select 'orders_header', 'duplicate_order_id', cast(order_id as varchar) from orders where is_resent
     union all
-    select 'orders_lines', 'unknown_product', order_id || '|' || line_number from order_lines where has_unknown_product
+    select 'orders_lines', 'unknown_product', order_id || '|' || line_number from lines_with_unknown_product
     union all
     select 'orders_lines', 'negative_qty', order_id || '|' || line_number from order_lines where is_negative_qty
     union all

@@ -3,7 +3,11 @@
 -- may arrive in another load than its header). Orders whose lines are all missing have no row.
 -- Lines are summed first, then each order meets its header once for the shipping fee.
 with order_lines as (
-    select * from {{ ref('int_orders_lines_flagged') }}
+    select * from {{ ref('stg_orders_lines') }}
+),
+
+lines_with_unknown_product as (
+    select * from {{ ref('int_order_lines_with_unknown_product') }}
 ),
 
 orders as (
@@ -19,8 +23,9 @@ line_totals as (
         sum(discount_amount) as discount_total,
         sum(tax_amount) as tax_total,
         sum(net_amount) as net_total,
-        bool_or(has_unknown_product or is_negative_qty or is_zero_price) as has_flagged_line
+        bool_or(lines_with_unknown_product.order_id is not null or is_negative_qty or is_zero_price) as has_flagged_line
     from order_lines
+    left join lines_with_unknown_product using (order_id, line_number)
     group by order_id
 ),
 

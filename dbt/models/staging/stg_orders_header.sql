@@ -10,7 +10,7 @@
 -- latest copy and is flagged with the number of copies Bronze holds; nothing is dropped
 -- silently. Incremental on the set of Bronze loads already seen (macro bronze_rows_to_build),
 -- so late and replayed files land. Whether the customer and store exist is another source's
--- question: int_orders_header_flagged answers it on every run.
+-- question: int_orders_with_unknown_members answers it on every run.
 with bronze_orders as (
     select * from {{ source('bronze', 'orders_header') }}
 ),

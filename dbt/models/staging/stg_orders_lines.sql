@@ -8,7 +8,7 @@
 }}
 -- Order lines with their amounts in the order's currency. Negative quantities, zero prices and
 -- missing tax or discount percentages are flagged, never dropped; whether the product exists
--- is int_orders_lines_flagged's question, answered on every run.
+-- is int_order_lines_with_unknown_product's question, answered on every run.
 with bronze_lines as (
     select * from {{ source('bronze', 'orders_lines') }}
 ),
