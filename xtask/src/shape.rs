@@ -27,6 +27,11 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
     ),
     ("medallion-bronze", &["medallion-gen", "medallion-silver-gold", "medallion-quality"], "Bronze reads raw files, not the generator"),
     ("medallion-gen", &["medallion-bronze", "medallion-silver-gold", "medallion-quality"], "the generator knows no downstream layer"),
+    (
+        "medallion-analytics",
+        &["medallion-gen", "medallion-bronze", "medallion-silver-gold", "medallion-quality", "medallion-delta", "medallion-schema"],
+        "the report reads Gold in the warehouse, never a layer's code",
+    ),
 ];
 
 /// Dependencies that need not be named in code, and why.
@@ -70,7 +75,16 @@ pub fn check() -> Result<()> {
 fn unused_dependencies() -> Result<Vec<String>> {
     let root = workspace_root();
     let mut problems = Vec::new();
-    for dir in ["crates/schema", "crates/delta", "crates/gen", "crates/bronze", "crates/silver_gold", "crates/quality", "crates/cli"] {
+    for dir in [
+        "crates/schema",
+        "crates/delta",
+        "crates/gen",
+        "crates/bronze",
+        "crates/silver_gold",
+        "crates/quality",
+        "crates/analytics",
+        "crates/cli",
+    ] {
         let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml")).map_err(|e| format!("{dir}/Cargo.toml: {e}"))?;
         let mut files = Vec::new();
         list_rs(&root.join(dir).join("src"), &mut files);
@@ -104,9 +118,17 @@ fn unused_dependencies() -> Result<Vec<String>> {
 pub fn module_cycles() -> Result<Vec<String>> {
     let root = workspace_root();
     let mut problems = Vec::new();
-    for krate in
-        ["crates/schema", "crates/delta", "crates/gen", "crates/bronze", "crates/silver_gold", "crates/quality", "crates/cli", "xtask"]
-    {
+    for krate in [
+        "crates/schema",
+        "crates/delta",
+        "crates/gen",
+        "crates/bronze",
+        "crates/silver_gold",
+        "crates/quality",
+        "crates/analytics",
+        "crates/cli",
+        "xtask",
+    ] {
         let src = root.join(krate).join("src");
         let mut files = Vec::new();
         list_rs(&src, &mut files);

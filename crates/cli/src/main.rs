@@ -2,6 +2,7 @@
 //! done by the library crates.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -81,6 +82,9 @@ enum Command {
     /// Data-quality checks over Silver and Gold.
     #[command(subcommand)]
     Dq(DqCommand),
+    /// The report on Gold (analytics/report.yml).
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Run SQL on the warehouse (or in memory) with the embedded DuckDB and print the rows.
     Sql {
         /// DuckDB database file; in memory when absent.
@@ -126,6 +130,27 @@ enum DqCommand {
         /// Columns to leave out (comma-separated), e.g. run timestamps.
         #[arg(long, value_delimiter = ',')]
         ignore: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Every measure of the report computed on the warehouse's Gold, under optional slicers.
+    Measures {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// The report definition.
+        #[arg(long, default_value = "analytics/report.yml")]
+        report: PathBuf,
+        /// First day of the date range (YYYY-MM-DD); needs --to.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Last day of the date range (YYYY-MM-DD); needs --from.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A single-value slicer, e.g. `--slicer region=ANZ` (repeatable).
+        #[arg(long = "slicer", value_name = "NAME=VALUE")]
+        slicers: Vec<String>,
     },
 }
 
@@ -436,6 +461,33 @@ fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()>
 }
 
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
+/// Prints every measure's value, in the report's order, with its folder.
+fn run_report_measures(
+    warehouse: &std::path::Path,
+    report: &std::path::Path,
+    date: Option<(String, String)>,
+    slicers: &[String],
+) -> Result<()> {
+    let report = medallion_analytics::Report::load(report).context("loading the report definition")?;
+    let mut request = medallion_analytics::Slicers { date, ..Default::default() };
+    for s in slicers {
+        let (name, value) = s.split_once('=').with_context(|| format!("--slicer {s}: expected NAME=VALUE"))?;
+        request.values.insert(name.to_string(), value.to_string());
+    }
+    let conn = duckdb::Connection::open_with_flags(warehouse, duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?)
+        .with_context(|| format!("opening {} read-only", warehouse.display()))?;
+    let width = report.measures.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for m in &report.measures {
+        let value = report.evaluate(&conn, &m.name, &request)?;
+        // A closed pipe (`| head`) ends the listing quietly.
+        if writeln!(out, "{:<width$}  {:>24}  {}", m.name, value.as_deref().unwrap_or("(blank)"), m.folder).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn run_gdpr(warehouse: &std::path::Path) -> Result<()> {
     let leaks = medallion_quality::gdpr::scan(warehouse).context("scanning Gold for personal data")?;
     for l in &leaks {
@@ -501,6 +553,9 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
+        Command::Report(ReportCommand::Measures { warehouse, report, from, to, slicers }) => {
+            run_report_measures(&warehouse, &report, from.zip(to), &slicers)
+        }
         Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
             let mut launcher = medallion_silver_gold::dbt::Dbt::new(

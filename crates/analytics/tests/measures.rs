@@ -1,0 +1,223 @@
+//! Every measure of `analytics/report.yml`, computed by the crate on a small Gold with known
+//! rows, equals an independent SQL query written here (a flat join and a hand-written WHERE, not
+//! the report's SQL), with no slicer and under slicer combinations: to the cent for amounts,
+//! exactly for counts, to 1e-9 for ratios.
+
+use std::path::Path;
+
+use duckdb::Connection;
+use medallion_analytics::{Report, Slicers};
+
+/// A Gold with two years of sales over three stores, three categories, two channels and a few
+/// customers (two VIPs), unknown members included; returns, shipments and ingestion rows.
+const GOLD: &str = "
+    create schema gold;
+    create table gold.dim_date as
+        select cast(strftime(d, '%Y%m%d') as integer) as date_key, cast(d as date) as date_day
+        from generate_series(date '2023-01-01', date '2024-12-31', interval 1 day) t(d)
+        union all select -1, null;
+    create table gold.dim_store as select * from (values
+        (1, 101, 'ANZ'), (2, 102, 'ANZ'), (3, 103, 'EMEA'), (-1, null, 'Unknown')) t(store_key, store_id, region);
+    create table gold.dim_product_scd as select * from (values
+        (11, 1, 'Toys'), (12, 1, 'Toys'), (13, 2, 'Garden'), (14, 3, 'Home'), (-1, null, 'Unknown'))
+        t(product_key, product_id, category);
+    create table gold.dim_customer as select
+            i as customer_key, case when i % 3 = 0 then 'GB' else 'AU' end as country_code, i in (5, 6) as is_vip,
+            date '2023-01-01' + cast(i * 37 as integer) as first_order_dt
+        from range(1, 13) t(i)
+        union all select -1, null, false, null;
+    -- 700 lines: order n has line 1 and, every third order, line 2; day, store, product,
+    -- customer and channel cycle at different periods; a few unknown members and missing rates.
+    create table gold.fct_sales as select
+            n // 2 as order_number, 1 + n % 2 as line_number,
+            cast(strftime(date '2023-01-01' + cast(n % 547 as integer), '%Y%m%d') as integer) as date_key,
+            case when n % 41 = 0 then -1 else 1 + n % 12 end as customer_key,
+            case when n % 53 = 0 then -1 else 1 + n % 3 end as store_key,
+            case when n % 47 = 0 then -1 else 11 + n % 4 end as product_key,
+            case when n % 5 < 2 then 'web' else 'pos' end as channel,
+            1 + n % 4 as quantity,
+            case when n % 59 = 0 then null else cast(10 + (n * 7919) % 1000 / 100.0 as decimal(18, 4)) end as net_amount_aud,
+            n % 59 = 0 as has_missing_rate
+        from range(0, 700) t(n);
+    create table gold.fct_returns as select
+            n as return_id, cast(strftime(date '2023-02-01' + cast(n * 9 % 540 as integer), '%Y%m%d') as integer) as date_key,
+            1 + n % 3 as store_key, 11 + n % 4 as product_key, 1 + n % 2 as quantity
+        from range(0, 60) t(n);
+    create table gold.fct_shipments as select
+            n as shipment_id, cast(strftime(date '2023-01-02' + cast(n * 5 % 540 as integer), '%Y%m%d') as integer) as ship_date_key,
+            1 + n % 3 as store_key, case when n % 2 = 0 then 'UPS' else 'DHL' end as carrier,
+            case when n % 17 = 0 then null else 1 + (n % 9) * 0.5 end as delivery_days,
+            case when n % 17 = 0 then null else n % 9 < 6 end as on_time_flag,
+            n % 17 = 0 as is_in_transit
+        from range(0, 150) t(n);
+    create table gold.fct_ingestion_audit as select * from (values
+        ('orders_header', 'loaded', 1000, 0, timestamp '2024-07-01 02:00:00'),
+        ('customers', 'loaded_with_rejects', 500, 7, timestamp '2024-07-01 02:05:00'),
+        ('events', 'loaded_with_rejects', 2000, 13, timestamp '2024-07-01 01:00:00')) t(table_name, status, rows_read, rows_rejected, processed_at);
+    -- The independent flat views the expected values are computed on.
+    create view t_sales as
+        select f.*, d.date_day, s.region, s.store_id, p.product_id, p.category, c.country_code, c.is_vip, c.first_order_dt
+        from gold.fct_sales f, gold.dim_date d, gold.dim_store s, gold.dim_product_scd p, gold.dim_customer c
+        where d.date_key = f.date_key and s.store_key = f.store_key and p.product_key = f.product_key and c.customer_key = f.customer_key;
+    create view t_returns as
+        select r.*, d.date_day, s.region, s.store_id, p.category
+        from gold.fct_returns r, gold.dim_date d, gold.dim_store s, gold.dim_product_scd p
+        where d.date_key = r.date_key and s.store_key = r.store_key and p.product_key = r.product_key;
+    create view t_shipments as
+        select x.*, d.date_day, s.region, s.store_id
+        from gold.fct_shipments x, gold.dim_date d, gold.dim_store s
+        where d.date_key = x.ship_date_key and s.store_key = x.store_key;
+";
+
+/// The WHERE text of a slicer combination for a flat view with the given slicer columns.
+fn filter(slicers: &Slicers, columns: &[&str], with_date: bool) -> String {
+    let mut parts = vec!["true".to_string()];
+    if let (true, Some((from, to))) = (with_date, &slicers.date) {
+        parts.push(format!("date_day >= date '{from}' and date_day <= date '{to}'"));
+    }
+    for (name, value) in &slicers.values {
+        let column = match name.as_str() {
+            "region" => "region",
+            "country" => "country_code",
+            "store" => "store_id",
+            "category" => "category",
+            "channel" => "channel",
+            other => panic!("{other}"),
+        };
+        if columns.contains(&column) {
+            parts.push(format!("cast({column} as varchar) = '{value}'"));
+        }
+    }
+    parts.join(" and ")
+}
+
+/// The expected value of each measure, computed independently.
+fn expected(conn: &Connection, measure: &str, slicers: &Slicers) -> Option<f64> {
+    let sales_cols = ["region", "country_code", "store_id", "category", "channel"];
+    let sales = filter(slicers, &sales_cols, true);
+    let sales_all = filter(slicers, &sales_cols, false);
+    let returns = filter(slicers, &["region", "store_id", "category"], true);
+    let shipments = filter(slicers, &["region", "store_id"], true);
+    let q = |sql: String| -> Option<f64> { conn.query_row(&sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap() };
+    let bounds = format!("(select min(date_day) from t_sales where {sales})");
+    let last = format!("(select max(date_day) from t_sales where {sales})");
+    let customers = format!("(select count(*) from (select distinct customer_key from t_sales where {sales} and customer_key >= 0))");
+    let new_customers = format!(
+        "(select count(*) from (select distinct customer_key from t_sales where {sales} and customer_key >= 0 and first_order_dt >= {bounds} and first_order_dt <= {last}))"
+    );
+    let total = format!("(select sum(net_amount_aud) from t_sales where {sales})");
+    let year_ago = format!(
+        "(select sum(net_amount_aud) from t_sales where {sales_all} and date_day >= {bounds} - interval 12 month and date_day <= {last} - interval 12 month)"
+    );
+    let sql = match measure {
+        "Total Sales" => total.clone(),
+        "Total Quantity" => format!("select sum(quantity) from t_sales where {sales}"),
+        "Orders" => format!("select count(*) from (select distinct order_number from t_sales where {sales})"),
+        "AOV" => format!("select {total} / (select count(*) from (select distinct order_number from t_sales where {sales}))"),
+        "Sales YTD" => {
+            format!("select sum(net_amount_aud) from t_sales where {sales_all} and year(date_day) = year({last}) and date_day <= {last}")
+        }
+        "Sales MTD" => format!(
+            "select sum(net_amount_aud) from t_sales where {sales_all} and year(date_day) = year({last}) and month(date_day) = month({last}) and date_day <= {last}"
+        ),
+        "Sales Same Period Last Year" => year_ago.clone(),
+        "YoY %" => format!("select ({total} - {year_ago}) / {year_ago}"),
+        "Rolling 30-Day Average Sales" => {
+            format!("select sum(net_amount_aud) / 30.0 from t_sales where {sales_all} and date_day > {last} - 30 and date_day <= {last}")
+        }
+        "Active Customers" => format!("select {customers}"),
+        "CLV" => format!("select (select sum(net_amount_aud) from t_sales where {sales} and customer_key >= 0) / {customers}"),
+        "New Customers" => format!("select {new_customers}"),
+        "Returning Customers" => format!("select {customers} - {new_customers}"),
+        "New Customer Share" => format!("select {new_customers} / {customers}"),
+        "VIP Share" => format!("select (select sum(net_amount_aud) from t_sales where {sales} and is_vip) / {total}"),
+        "Returned Quantity" => format!("select sum(quantity) from t_returns where {returns}"),
+        "Return Rate" => {
+            format!("select (select sum(quantity) from t_returns where {returns}) / (select sum(quantity) from t_sales where {sales})")
+        }
+        "Average Delivery Days" => format!("select avg(delivery_days) from t_shipments where {shipments} and is_in_transit = false"),
+        "On-Time Rate" => format!(
+            "select (select count(*) from t_shipments where {shipments} and on_time_flag) / (select count(*) from t_shipments where {shipments} and not is_in_transit)"
+        ),
+        "Inventory Turnover" => format!(
+            "select (select sum(quantity) from t_sales where {sales}) / ((select count(*) from (select distinct product_id from t_sales where {sales} and product_id is not null)) * (date_diff('day', {bounds}, {last}) + 1))"
+        ),
+        "Rows Rejected" => "select 20".to_string(),
+        "Rejection Rate" => "select 20 / 3500".to_string(),
+        "Completeness" => format!(
+            "select (select count(*) from t_sales where {sales} and customer_key >= 0 and store_key >= 0 and product_key >= 0 and date_key >= 0 and net_amount_aud is not null) / (select count(*) from t_sales where {sales})"
+        ),
+        other => panic!("no independent query for measure `{other}`: add one"),
+    };
+    q(sql)
+}
+
+#[test]
+fn every_measure_equals_independent_sql_under_slicers() {
+    let report = Report::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(GOLD).unwrap();
+    let combinations = [
+        Slicers::none(),
+        Slicers::none().between("2024-01-01", "2024-03-31"),
+        Slicers::none().between("2024-02-10", "2024-06-30").with("region", "ANZ").with("channel", "web"),
+        Slicers::none().with("category", "Toys").with("country", "GB"),
+        Slicers::none().between("2023-06-01", "2024-05-31").with("store", "103"),
+    ];
+    let (mut checked, mut blanks) = (0, 0);
+    for slicers in &combinations {
+        for measure in &report.measures {
+            let got = report.evaluate(&conn, &measure.name, slicers).unwrap_or_else(|e| panic!("{}: {e}", measure.name));
+            if measure.name == "Last Load" {
+                assert_eq!(got.as_deref(), Some("2024-07-01 02:05:00"));
+                continue;
+            }
+            if measure.name == "Data Freshness" {
+                // Hours since the last load, against the clock: the same to within a minute.
+                let now: f64 = conn
+                    .query_row("select date_diff('minute', timestamp '2024-07-01 02:05:00', now() at time zone 'UTC') / 60", [], |r| {
+                        r.get(0)
+                    })
+                    .unwrap();
+                let got: f64 = got.unwrap().parse().unwrap();
+                assert!((got - now).abs() <= 1.0 / 60.0 + 1e-9, "Data Freshness {got} vs {now}");
+                continue;
+            }
+            let want = expected(&conn, &measure.name, slicers);
+            let got = got.map(|v| v.parse::<f64>().unwrap_or_else(|_| panic!("{}: `{v}` is not a number", measure.name)));
+            match (got, want) {
+                (None, None) => {
+                    eprintln!("blank: {} under {slicers:?}", measure.name);
+                    blanks += 1
+                }
+                (Some(g), Some(w)) => {
+                    assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{} under {slicers:?}: {g} vs independent {w}", measure.name)
+                }
+                (g, w) => panic!("{} under {slicers:?}: {g:?} vs independent {w:?}", measure.name),
+            }
+            checked += 1;
+        }
+    }
+    // Every measure but the two clock ones, under each combination; a blank is rare (YoY % of a
+    // period without last year's sales).
+    assert_eq!(checked, combinations.len() * (report.measures.len() - 2));
+    assert!(blanks <= 5, "{blanks} blank values: the test data is too thin");
+    // The data is not degenerate: the slicers change the figures.
+    let total = |s: &Slicers| report.evaluate(&conn, "Total Sales", s).unwrap();
+    assert_ne!(total(&combinations[0]), total(&combinations[2]));
+    assert!(report.evaluate(&conn, "YoY %", &combinations[1]).unwrap().is_some(), "YoY needs last year's sales in the data");
+}
+
+#[test]
+fn bad_requests_name_what_is_wrong() {
+    let report = Report::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(GOLD).unwrap();
+    let err = |m: &str, s: Slicers| report.evaluate(&conn, m, &s).unwrap_err().to_string();
+    assert!(err("Total Sales", Slicers::none().with("colour", "red")).contains("no slicer named `colour`"));
+    assert!(err("Total Sales", Slicers::none().between("2024-13-01", "2024-12-31")).contains("not YYYY-MM-DD"));
+    assert!(err("Total Sales", Slicers::none().between("2024-05-01", "2024-04-01")).contains("ends before it starts"));
+    assert!(err("Gross Margin", Slicers::none()).contains("no measure named `Gross Margin`"));
+    // A value is a parameter, not SQL: a quote in it matches nothing and breaks nothing.
+    assert_eq!(report.evaluate(&conn, "Total Sales", &Slicers::none().with("region", "x' or '1'='1")).unwrap(), None);
+}
