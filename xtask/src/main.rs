@@ -388,11 +388,14 @@ fn dbt_check() -> Result<()> {
     both(&small, &warehouse, &embedded, "increment")?;
     run(medallion(&["dq", "scorecard", "--require-perfect", "--warehouse"])?.arg(&warehouse).arg("--raw").arg(small.join("raw")))?;
     run(medallion(&["dq", "gdpr", "--warehouse"])?.arg(&warehouse))?;
-    // Every measure of the report runs on the real Gold (columns and types as dbt built them).
-    run(medallion(&["report", "measures", "--warehouse"])?
-        .arg(&warehouse)
-        .arg("--report")
-        .arg(workspace_root().join("analytics/report.yml")))?;
+    // Every measure and every visual of the report runs on the real Gold (columns and types as
+    // dbt built them).
+    for what in ["measures", "pages"] {
+        run(medallion(&["report", what, "--warehouse"])?
+            .arg(&warehouse)
+            .arg("--report")
+            .arg(workspace_root().join("analytics/report.yml")))?;
+    }
     // The same Bronze rebuilt from scratch (snapshots keep their history) equals the increments.
     let full = small.join("full-refresh.duckdb");
     copy(&warehouse, &full)?;

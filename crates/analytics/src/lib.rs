@@ -96,6 +96,63 @@ pub struct Measure {
     pub sql: String,
 }
 
+/// A field visuals group by: its label and, per fact that has it, the SQL expression giving it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Field {
+    /// What users read.
+    pub label: String,
+    /// Fact name → expression.
+    #[serde(flatten)]
+    pub per_fact: BTreeMap<String, String>,
+}
+
+/// What a visual draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VisualKind {
+    /// One measure, one number.
+    Card,
+    /// Measures by a field, as lines.
+    Line,
+    /// Measures by a field, as bars.
+    Bar,
+    /// Measures by a field, as rows (the top `limit` by the first measure).
+    Table,
+}
+
+/// A visual of a page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visual {
+    /// What it draws.
+    pub kind: VisualKind,
+    /// Its title (a card's is its measure).
+    pub title: Option<String>,
+    /// The measures it shows.
+    pub measures: Vec<String>,
+    /// The field it groups by (not for cards).
+    pub by: Option<String>,
+    /// For tables: how many rows.
+    pub limit: Option<usize>,
+}
+
+impl Visual {
+    /// The title shown: the given one, else the first measure's name.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or_else(|| self.measures.first().map_or("", String::as_str))
+    }
+}
+
+/// A page of the report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Its name (the tab).
+    pub name: String,
+    /// Its visuals, in reading order.
+    pub visuals: Vec<Visual>,
+}
+
 /// `analytics/report.yml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +163,32 @@ pub struct Report {
     pub slicers: Vec<SlicerDef>,
     /// The measures.
     pub measures: Vec<Measure>,
+    /// Field name → field.
+    pub fields: BTreeMap<String, Field>,
+    /// The pages.
+    pub pages: Vec<Page>,
+}
+
+/// A measure's value as DuckDB prints it; None is NULL (Power BI's blank).
+pub type Value = Option<String>;
+/// A value of a field a visual groups by; None is NULL.
+pub type Group = Option<String>;
+/// One row of a visual: its group (none for a card) and one value per measure.
+pub type Row = (Group, Vec<Value>);
+
+/// One visual's figures: per group (none for a card), one value per measure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VisualValues {
+    /// The visual's title.
+    pub title: String,
+    /// What it draws.
+    pub kind: VisualKind,
+    /// The measures, in order.
+    pub measures: Vec<String>,
+    /// The field's label (none for a card).
+    pub by: Option<String>,
+    /// (group value, one value per measure); a card has one row with no group.
+    pub rows: Vec<Row>,
 }
 
 /// The slicer values of a request: a date range and single values by slicer name. Values are
@@ -172,6 +255,34 @@ impl Report {
                 }
             }
         }
+        for (name, field) in &report.fields {
+            if let Some(fact) = field.per_fact.keys().find(|f| !report.facts.contains_key(*f)) {
+                return Err(bad(format!("field `{name}` names fact `{fact}`, which the report does not define")));
+            }
+        }
+        for page in &report.pages {
+            for v in &page.visuals {
+                let at = format!("page `{}`, visual `{}`", page.name, v.title());
+                for m in &v.measures {
+                    let Some(measure) = report.measures.iter().find(|x| &x.name == m) else {
+                        return Err(bad(format!("{at}: no measure named `{m}`")));
+                    };
+                    if let Some(by) = &v.by {
+                        let Some(field) = report.fields.get(by) else { return Err(bad(format!("{at}: no field named `{by}`"))) };
+                        if let Some(fact) = report.facts_of(measure).into_iter().find(|f| !field.per_fact.contains_key(f)) {
+                            return Err(bad(format!("{at}: measure `{m}` reads fact `{fact}`, which has no field `{by}`")));
+                        }
+                    }
+                }
+                match (v.kind, &v.by, v.measures.len()) {
+                    (VisualKind::Card, None, 1) => {}
+                    (VisualKind::Card, _, _) => return Err(bad(format!("{at}: a card shows one measure and groups by nothing"))),
+                    (_, None, _) => return Err(bad(format!("{at}: a {:?} visual needs `by`", v.kind))),
+                    (_, Some(_), 0) => return Err(bad(format!("{at}: no measures"))),
+                    _ => {}
+                }
+            }
+        }
         let ranges: Vec<&str> = report.slicers.iter().filter(|s| s.kind == SlicerKind::Range).map(|s| s.name.as_str()).collect();
         if ranges != ["date"] {
             return Err(bad(format!("the report needs exactly one range slicer, `date` (found {ranges:?})")));
@@ -209,10 +320,22 @@ impl Report {
         Ok(())
     }
 
+    /// The facts a measure reads: those whose CTE (`F` or `F_all_dates`) its SQL names.
+    pub fn facts_of(&self, measure: &Measure) -> Vec<String> {
+        let words: std::collections::BTreeSet<&str> =
+            measure.sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+        self.facts.keys().filter(|f| words.contains(f.as_str()) || words.contains(format!("{f}_all_dates").as_str())).cloned().collect()
+    }
+
     /// The query computing `measure` under `slicers`, and its parameters: each fact F as CTEs
     /// `F` (every slicer) and `F_all_dates` (every slicer but the date range), then the
     /// measure's select, its value cast to text so decimals keep every digit.
     pub fn query(&self, measure: &Measure, slicers: &Slicers) -> (String, Vec<String>) {
+        self.query_in_group(measure, slicers, None)
+    }
+
+    /// [`Report::query`] with one more filter: `field` equal to a group value (None: NULL).
+    fn query_in_group(&self, measure: &Measure, slicers: &Slicers, group: Option<(&Field, Option<&str>)>) -> (String, Vec<String>) {
         let mut ctes = Vec::new();
         let mut params = Vec::new();
         for (name, fact) in &self.facts {
@@ -229,6 +352,17 @@ impl Report {
                         params.push(value.clone());
                     }
                 }
+                if let Some((field, value)) = group
+                    && let Some(expr) = field.per_fact.get(name)
+                {
+                    match value {
+                        Some(v) => {
+                            filters.push(format!("cast({expr} as varchar) = ?"));
+                            params.push(v.to_string());
+                        }
+                        None => filters.push(format!("{expr} is null")),
+                    }
+                }
                 let filter = if filters.is_empty() { String::new() } else { format!("\n    where {}", filters.join(" and ")) };
                 ctes.push(format!("{cte} as (\n    select {}\n    from {}{filter}\n)", fact.columns.trim(), fact.from.trim()));
             }
@@ -238,12 +372,139 @@ impl Report {
 
     /// The value of measure `name` under `slicers`, as DuckDB prints it (None for NULL, a blank
     /// in Power BI).
-    pub fn evaluate(&self, conn: &Connection, name: &str, slicers: &Slicers) -> Result<Option<String>, AnalyticsError> {
+    pub fn evaluate(&self, conn: &Connection, name: &str, slicers: &Slicers) -> Result<Value, AnalyticsError> {
         self.check_slicers(slicers)?;
         let measure = self.measure(name)?;
         let (sql, params) = self.query(measure, slicers);
         let sql_error = |source| AnalyticsError::Sql { measure: name.to_string(), source };
         let mut stmt = conn.prepare(&sql).map_err(sql_error)?;
         stmt.query_row(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0)).map_err(sql_error)
+    }
+
+    /// The values of `field` in view (under `slicers`) in the given facts, sorted, NULL last.
+    fn groups(&self, conn: &Connection, field: &Field, facts: &[String], slicers: &Slicers) -> Result<Vec<Group>, AnalyticsError> {
+        let mut values = std::collections::BTreeSet::new();
+        for fact in facts {
+            let Some(expr) = field.per_fact.get(fact) else { continue };
+            let (sql, params) = self.group_values_sql(fact, expr, slicers);
+            let sql_error = |source| AnalyticsError::Sql { measure: format!("the values of {}", field.label), source };
+            let mut stmt = conn.prepare(&sql).map_err(sql_error)?;
+            let rows = stmt
+                .query_map(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(sql_error)?;
+            values.extend(rows);
+        }
+        let (mut present, absent): (Vec<_>, Vec<_>) = values.into_iter().partition(Option::is_some);
+        present.extend(absent);
+        Ok(present)
+    }
+
+    /// `select distinct` of a field's expression over a fact's join under the slicers.
+    fn group_values_sql(&self, fact: &str, expr: &str, slicers: &Slicers) -> (String, Vec<String>) {
+        let f = &self.facts[fact];
+        let mut filters = Vec::new();
+        let mut params = Vec::new();
+        if let (Some((from, to)), Some(column)) = (&slicers.date, f.slicers.get("date")) {
+            filters.push(format!("{column} between cast(? as date) and cast(? as date)"));
+            params.push(from.clone());
+            params.push(to.clone());
+        }
+        for (slicer, value) in &slicers.values {
+            if let Some(column) = f.slicers.get(slicer) {
+                filters.push(format!("cast({column} as varchar) = ?"));
+                params.push(value.clone());
+            }
+        }
+        let filter = if filters.is_empty() { String::new() } else { format!(" where {}", filters.join(" and ")) };
+        (format!("select distinct cast({expr} as varchar) from {}{filter}", f.from.trim()), params)
+    }
+
+    /// Measure `name` per value of field `by` in view: each value computed with the field as one
+    /// more filter, in the value's order (NULL last).
+    pub fn evaluate_by(&self, conn: &Connection, name: &str, by: &str, slicers: &Slicers) -> Result<Vec<(Group, Value)>, AnalyticsError> {
+        self.check_slicers(slicers)?;
+        let measure = self.measure(name)?;
+        let field = self.fields.get(by).ok_or_else(|| AnalyticsError::BadRequest(format!("no field named `{by}`")))?;
+        let facts = self.facts_of(measure);
+        let mut out = Vec::new();
+        for group in self.groups(conn, field, &facts, slicers)? {
+            let (sql, params) = self.query_in_group(measure, slicers, Some((field, group.as_deref())));
+            let sql_error = |source| AnalyticsError::Sql { measure: name.to_string(), source };
+            let value = conn
+                .prepare(&sql)
+                .and_then(|mut stmt| stmt.query_row(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0)))
+                .map_err(sql_error)?;
+            out.push((group, value));
+        }
+        Ok(out)
+    }
+
+    /// Every visual of page `name` under `slicers`: what the dashboard draws.
+    pub fn evaluate_page(&self, conn: &Connection, name: &str, slicers: &Slicers) -> Result<Vec<VisualValues>, AnalyticsError> {
+        let page = self.pages.iter().find(|p| p.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.pages.iter().map(|p| p.name.as_str()).collect();
+            AnalyticsError::BadRequest(format!("no page named `{name}` (pages: {})", names.join(", ")))
+        })?;
+        let mut out = Vec::new();
+        for v in &page.visuals {
+            let rows = match &v.by {
+                None => {
+                    let values = v.measures.iter().map(|m| self.evaluate(conn, m, slicers)).collect::<Result<Vec<_>, _>>()?;
+                    vec![(None, values)]
+                }
+                Some(by) => self.grouped_rows(conn, v, by, slicers)?,
+            };
+            out.push(VisualValues {
+                title: v.title().to_string(),
+                kind: v.kind,
+                measures: v.measures.clone(),
+                by: v.by.as_ref().map(|b| self.fields[b].label.clone()),
+                rows,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A grouped visual's rows: the union of its measures' groups, one value per measure (blank
+    /// where a measure has no such group); a table keeps its top `limit` rows by the first
+    /// measure.
+    #[allow(clippy::type_complexity)]
+    fn grouped_rows(
+        &self,
+        conn: &Connection,
+        v: &Visual,
+        by: &str,
+        slicers: &Slicers,
+    ) -> Result<Vec<(Option<String>, Vec<Option<String>>)>, AnalyticsError> {
+        let per_measure = v.measures.iter().map(|m| self.evaluate_by(conn, m, by, slicers)).collect::<Result<Vec<_>, _>>()?;
+        let mut groups: Vec<Group> = Vec::new();
+        for values in &per_measure {
+            for (g, _) in values {
+                if !groups.contains(g) {
+                    groups.push(g.clone());
+                }
+            }
+        }
+        groups.sort_by(|a, b| match (a, b) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        let mut rows: Vec<Row> = groups
+            .into_iter()
+            .map(|g| {
+                let values =
+                    per_measure.iter().map(|values| values.iter().find(|(x, _)| *x == g).and_then(|(_, value)| value.clone())).collect();
+                (g, values)
+            })
+            .collect();
+        if v.kind == VisualKind::Table {
+            let first = |row: &Row| -> f64 { row.1.first().cloned().flatten().and_then(|x| x.parse().ok()).unwrap_or(f64::NEG_INFINITY) };
+            rows.sort_by(|a, b| first(b).total_cmp(&first(a)));
+            rows.truncate(v.limit.unwrap_or(10));
+        }
+        Ok(rows)
     }
 }

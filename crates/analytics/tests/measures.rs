@@ -221,3 +221,53 @@ fn bad_requests_name_what_is_wrong() {
     // A value is a parameter, not SQL: a quote in it matches nothing and breaks nothing.
     assert_eq!(report.evaluate(&conn, "Total Sales", &Slicers::none().with("region", "x' or '1'='1")).unwrap(), None);
 }
+
+#[test]
+fn grouped_visuals_equal_group_by_sql() {
+    let report = Report::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(GOLD).unwrap();
+    let slicers = Slicers::none().between("2023-03-01", "2024-02-29").with("channel", "pos");
+    // Sales by region: one row per region, as a GROUP BY computes it.
+    let by_region = report.evaluate_by(&conn, "Total Sales", "region", &slicers).unwrap();
+    let want: Vec<(Option<String>, Option<f64>)> = conn
+        .prepare(
+            "select region, sum(net_amount_aud) from t_sales
+             where date_day >= date '2023-03-01' and date_day <= date '2024-02-29' and channel = 'pos'
+             group by region order by region",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let got: Vec<(Option<String>, Option<f64>)> =
+        by_region.iter().map(|(g, v)| (g.clone(), v.as_ref().map(|v| v.parse().unwrap()))).collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    for ((g1, v1), (g2, v2)) in got.iter().zip(&want) {
+        assert_eq!(g1, g2);
+        assert!((v1.unwrap() - v2.unwrap()).abs() < 1e-6, "{g1:?}: {v1:?} vs {v2:?}");
+    }
+    // A page: its cards equal the measures, its tables keep their top rows by the first measure.
+    let page = report.evaluate_page(&conn, "Product", &slicers).unwrap();
+    let card = page.iter().find(|v| v.title == "Total Quantity").unwrap();
+    assert_eq!(card.rows, vec![(None, vec![report.evaluate(&conn, "Total Quantity", &slicers).unwrap()])]);
+    let table = page.iter().find(|v| v.title == "Categories").unwrap();
+    let sales: Vec<f64> = table.rows.iter().map(|(_, v)| v[0].as_ref().unwrap().parse().unwrap()).collect();
+    assert!(sales.windows(2).all(|w| w[0] >= w[1]) && sales.len() == 4, "{sales:?}");
+    // Unknown names are 4xx-style errors.
+    assert!(report.evaluate_page(&conn, "Finance", &slicers).unwrap_err().to_string().contains("no page named `Finance`"));
+}
+
+#[test]
+fn a_visual_must_name_real_measures_and_fields() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("report.yml");
+    std::fs::write(&broken, text.replace("measures: [On-Time Rate], by: carrier", "measures: [On-Time Rate], by: category")).unwrap();
+    let err = Report::load(&broken).unwrap_err().to_string();
+    assert!(err.contains("measure `On-Time Rate` reads fact `shipments`, which has no field `category`"), "{err}");
+    std::fs::write(&broken, text.replace("{kind: card, measures: [Orders]}", "{kind: card, measures: [Order Count]}")).unwrap();
+    let err = Report::load(&broken).unwrap_err().to_string();
+    assert!(err.contains("no measure named `Order Count`"), "{err}");
+}

@@ -152,6 +152,23 @@ enum ReportCommand {
         #[arg(long = "slicer", value_name = "NAME=VALUE")]
         slicers: Vec<String>,
     },
+    /// Every visual of the report's pages (or of one) computed on the warehouse's Gold.
+    Pages {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        #[arg(long, default_value = "analytics/report.yml")]
+        report: PathBuf,
+        /// Only this page.
+        #[arg(long)]
+        page: Option<String>,
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A single-value slicer, e.g. `--slicer region=ANZ` (repeatable).
+        #[arg(long = "slicer", value_name = "NAME=VALUE")]
+        slicers: Vec<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -461,13 +478,13 @@ fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()>
 }
 
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
-/// Prints every measure's value, in the report's order, with its folder.
-fn run_report_measures(
+/// The report, the slicers of a request and a read-only connection to the warehouse.
+fn open_report(
     warehouse: &std::path::Path,
     report: &std::path::Path,
     date: Option<(String, String)>,
     slicers: &[String],
-) -> Result<()> {
+) -> Result<(medallion_analytics::Report, medallion_analytics::Slicers, duckdb::Connection)> {
     let report = medallion_analytics::Report::load(report).context("loading the report definition")?;
     let mut request = medallion_analytics::Slicers { date, ..Default::default() };
     for s in slicers {
@@ -476,6 +493,52 @@ fn run_report_measures(
     }
     let conn = duckdb::Connection::open_with_flags(warehouse, duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?)
         .with_context(|| format!("opening {} read-only", warehouse.display()))?;
+    Ok((report, request, conn))
+}
+
+/// Prints every visual of the pages: a card as `title: value`, a grouped visual as one line per
+/// group.
+fn run_report_pages(
+    warehouse: &std::path::Path,
+    report: &std::path::Path,
+    only: Option<&str>,
+    date: Option<(String, String)>,
+    slicers: &[String],
+) -> Result<()> {
+    let (report, request, conn) = open_report(warehouse, report, date, slicers)?;
+    let mut out = std::io::stdout().lock();
+    let blank = |v: &Option<String>| v.clone().unwrap_or_else(|| "(blank)".into());
+    for page in report.pages.iter().filter(|p| only.is_none_or(|o| o == p.name)) {
+        let visuals = report.evaluate_page(&conn, &page.name, &request)?;
+        let mut text = format!("== {}\n", page.name);
+        for v in visuals {
+            match &v.by {
+                None => text.push_str(&format!("{}: {}\n", v.title, v.rows.first().map_or("(blank)".into(), |r| blank(&r.1[0])))),
+                Some(by) => {
+                    text.push_str(&format!("{} ({} by {by})\n", v.title, v.measures.join(", ")));
+                    for (group, values) in &v.rows {
+                        let values: Vec<String> = values.iter().map(blank).collect();
+                        text.push_str(&format!("    {:<24} {}\n", blank(group), values.join("  ")));
+                    }
+                }
+            }
+        }
+        // A closed pipe (`| head`) ends the listing quietly.
+        if out.write_all(text.as_bytes()).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Prints every measure's value, in the report's order, with its folder.
+fn run_report_measures(
+    warehouse: &std::path::Path,
+    report: &std::path::Path,
+    date: Option<(String, String)>,
+    slicers: &[String],
+) -> Result<()> {
+    let (report, request, conn) = open_report(warehouse, report, date, slicers)?;
     let width = report.measures.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for m in &report.measures {
@@ -555,6 +618,9 @@ fn main() -> ExitCode {
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
         Command::Report(ReportCommand::Measures { warehouse, report, from, to, slicers }) => {
             run_report_measures(&warehouse, &report, from.zip(to), &slicers)
+        }
+        Command::Report(ReportCommand::Pages { warehouse, report, page, from, to, slicers }) => {
+            run_report_pages(&warehouse, &report, page.as_deref(), from.zip(to), &slicers)
         }
         Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
