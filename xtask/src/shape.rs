@@ -34,6 +34,18 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// The product's crates (xtask apart), by folder.
+const LIBRARY_AND_CLI_CRATES: &[&str] = &[
+    "crates/schema",
+    "crates/delta",
+    "crates/gen",
+    "crates/bronze",
+    "crates/silver_gold",
+    "crates/quality",
+    "crates/analytics",
+    "crates/cli",
+];
+
 /// Dependencies that need not be named in code, and why.
 const NOT_NAMED_IN_CODE: &[(&str, &str)] =
     &[("buoyant_kernel_derive", "a version pin that keeps deltalake's kernel building (DEPENDENCIES.md)")];
@@ -75,16 +87,7 @@ pub fn check() -> Result<()> {
 fn unused_dependencies() -> Result<Vec<String>> {
     let root = workspace_root();
     let mut problems = Vec::new();
-    for dir in [
-        "crates/schema",
-        "crates/delta",
-        "crates/gen",
-        "crates/bronze",
-        "crates/silver_gold",
-        "crates/quality",
-        "crates/analytics",
-        "crates/cli",
-    ] {
+    for dir in LIBRARY_AND_CLI_CRATES {
         let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml")).map_err(|e| format!("{dir}/Cargo.toml: {e}"))?;
         let mut files = Vec::new();
         list_rs(&root.join(dir).join("src"), &mut files);
@@ -118,17 +121,7 @@ fn unused_dependencies() -> Result<Vec<String>> {
 pub fn module_cycles() -> Result<Vec<String>> {
     let root = workspace_root();
     let mut problems = Vec::new();
-    for krate in [
-        "crates/schema",
-        "crates/delta",
-        "crates/gen",
-        "crates/bronze",
-        "crates/silver_gold",
-        "crates/quality",
-        "crates/analytics",
-        "crates/cli",
-        "xtask",
-    ] {
+    for krate in LIBRARY_AND_CLI_CRATES.iter().chain(&["xtask"]) {
         let src = root.join(krate).join("src");
         let mut files = Vec::new();
         list_rs(&src, &mut files);

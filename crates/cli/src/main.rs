@@ -136,39 +136,34 @@ enum DqCommand {
 #[derive(Subcommand)]
 enum ReportCommand {
     /// Every measure of the report computed on the warehouse's Gold, under optional slicers.
-    Measures {
-        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
-        warehouse: PathBuf,
-        /// The report definition.
-        #[arg(long, default_value = "analytics/report.yml")]
-        report: PathBuf,
-        /// First day of the date range (YYYY-MM-DD); needs --to.
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        /// Last day of the date range (YYYY-MM-DD); needs --from.
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        /// A single-value slicer, e.g. `--slicer region=ANZ` (repeatable).
-        #[arg(long = "slicer", value_name = "NAME=VALUE")]
-        slicers: Vec<String>,
-    },
+    Measures(ReportArgs),
     /// Every visual of the report's pages (or of one) computed on the warehouse's Gold.
     Pages {
-        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
-        warehouse: PathBuf,
-        #[arg(long, default_value = "analytics/report.yml")]
-        report: PathBuf,
+        #[command(flatten)]
+        args: ReportArgs,
         /// Only this page.
         #[arg(long)]
         page: Option<String>,
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        /// A single-value slicer, e.g. `--slicer region=ANZ` (repeatable).
-        #[arg(long = "slicer", value_name = "NAME=VALUE")]
-        slicers: Vec<String>,
     },
+}
+
+/// Where the report and the warehouse are, and the slicers of a request.
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+    warehouse: PathBuf,
+    /// The report definition.
+    #[arg(long, default_value = "analytics/report.yml")]
+    report: PathBuf,
+    /// First day of the date range (YYYY-MM-DD); needs --to.
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last day of the date range (YYYY-MM-DD); needs --from.
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+    /// A single-value slicer, e.g. `--slicer region=ANZ` (repeatable).
+    #[arg(long = "slicer", value_name = "NAME=VALUE")]
+    slicers: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -477,17 +472,13 @@ fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()>
     Ok(())
 }
 
-/// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
 /// The report, the slicers of a request and a read-only connection to the warehouse.
-fn open_report(
-    warehouse: &std::path::Path,
-    report: &std::path::Path,
-    date: Option<(String, String)>,
-    slicers: &[String],
-) -> Result<(medallion_analytics::Report, medallion_analytics::Slicers, duckdb::Connection)> {
+fn open_report(args: &ReportArgs) -> Result<(medallion_analytics::Report, medallion_analytics::Slicers, duckdb::Connection)> {
+    let (warehouse, report) = (&args.warehouse, &args.report);
     let report = medallion_analytics::Report::load(report).context("loading the report definition")?;
+    let date = args.from.clone().zip(args.to.clone());
     let mut request = medallion_analytics::Slicers { date, ..Default::default() };
-    for s in slicers {
+    for s in &args.slicers {
         let (name, value) = s.split_once('=').with_context(|| format!("--slicer {s}: expected NAME=VALUE"))?;
         request.values.insert(name.to_string(), value.to_string());
     }
@@ -498,14 +489,8 @@ fn open_report(
 
 /// Prints every visual of the pages: a card as `title: value`, a grouped visual as one line per
 /// group.
-fn run_report_pages(
-    warehouse: &std::path::Path,
-    report: &std::path::Path,
-    only: Option<&str>,
-    date: Option<(String, String)>,
-    slicers: &[String],
-) -> Result<()> {
-    let (report, request, conn) = open_report(warehouse, report, date, slicers)?;
+fn run_report_pages(args: &ReportArgs, only: Option<&str>) -> Result<()> {
+    let (report, request, conn) = open_report(args)?;
     let mut out = std::io::stdout().lock();
     let blank = |v: &Option<String>| v.clone().unwrap_or_else(|| "(blank)".into());
     for page in report.pages.iter().filter(|p| only.is_none_or(|o| o == p.name)) {
@@ -532,13 +517,8 @@ fn run_report_pages(
 }
 
 /// Prints every measure's value, in the report's order, with its folder.
-fn run_report_measures(
-    warehouse: &std::path::Path,
-    report: &std::path::Path,
-    date: Option<(String, String)>,
-    slicers: &[String],
-) -> Result<()> {
-    let (report, request, conn) = open_report(warehouse, report, date, slicers)?;
+fn run_report_measures(args: &ReportArgs) -> Result<()> {
+    let (report, request, conn) = open_report(args)?;
     let width = report.measures.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
     let mut out = std::io::stdout().lock();
     for m in &report.measures {
@@ -551,6 +531,7 @@ fn run_report_measures(
     Ok(())
 }
 
+/// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
 fn run_gdpr(warehouse: &std::path::Path) -> Result<()> {
     let leaks = medallion_quality::gdpr::scan(warehouse).context("scanning Gold for personal data")?;
     for l in &leaks {
@@ -616,12 +597,8 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
-        Command::Report(ReportCommand::Measures { warehouse, report, from, to, slicers }) => {
-            run_report_measures(&warehouse, &report, from.zip(to), &slicers)
-        }
-        Command::Report(ReportCommand::Pages { warehouse, report, page, from, to, slicers }) => {
-            run_report_pages(&warehouse, &report, page.as_deref(), from.zip(to), &slicers)
-        }
+        Command::Report(ReportCommand::Measures(args)) => run_report_measures(&args),
+        Command::Report(ReportCommand::Pages { args, page }) => run_report_pages(&args, page.as_deref()),
         Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
             let mut launcher = medallion_silver_gold::dbt::Dbt::new(
