@@ -167,6 +167,23 @@ pub struct Report {
     pub fields: BTreeMap<String, Field>,
     /// The pages.
     pub pages: Vec<Page>,
+    /// Fact name → the table holding its joined columns, once [`Report::materialize`] built it.
+    #[serde(skip)]
+    pub materialized: BTreeMap<String, String>,
+}
+
+/// Opens a warehouse for the report: an in-memory DuckDB with the warehouse attached read-only
+/// as the default catalog, so the report can build its working tables (in `memory`) without
+/// writing to the warehouse.
+pub fn open_warehouse(path: &Path) -> Result<Connection, AnalyticsError> {
+    let sql_error = |source| AnalyticsError::Sql { measure: format!("opening {}", path.display()), source };
+    if !path.is_file() {
+        return Err(AnalyticsError::Io { path: path.to_path_buf(), source: std::io::Error::from(std::io::ErrorKind::NotFound) });
+    }
+    let conn = Connection::open_in_memory().map_err(sql_error)?;
+    let quoted = path.display().to_string().replace('\'', "''");
+    conn.execute_batch(&format!("attach '{quoted}' as warehouse (read_only); use warehouse")).map_err(sql_error)?;
+    Ok(conn)
 }
 
 /// A measure's value as DuckDB prints it; None is NULL (Power BI's blank).
@@ -320,6 +337,46 @@ impl Report {
         Ok(())
     }
 
+    /// Builds each fact's joined columns once into a table of the in-memory catalog (see
+    /// [`open_warehouse`]); later queries read it instead of joining again (at scale 1 a card
+    /// drops from ~0.2 s to ~0.02 s). Same rows, same results.
+    pub fn materialize(&mut self, conn: &Connection) -> Result<(), AnalyticsError> {
+        for (name, fact) in &self.facts {
+            let table = format!("memory.main.\"report_{name}\"");
+            let sql = format!("create or replace table {table} as select {} from {}", fact.columns.trim(), fact.from.trim());
+            conn.execute_batch(&sql).map_err(|source| AnalyticsError::Sql { measure: format!("building fact {name}"), source })?;
+            self.materialized.insert(name.clone(), table);
+        }
+        Ok(())
+    }
+
+    /// What a fact's CTE selects from: its table once materialized, else its join.
+    fn source(&self, name: &str, fact: &Fact) -> String {
+        match self.materialized.get(name) {
+            Some(table) => table.clone(),
+            None => format!("(select {} from {}) as {name}_rows", fact.columns.trim(), fact.from.trim()),
+        }
+    }
+
+    /// The filters and parameters of fact `name` under `slicers` (the date range unless
+    /// `with_date` is false).
+    fn filters(&self, fact: &Fact, slicers: &Slicers, with_date: bool) -> (Vec<String>, Vec<String>) {
+        let mut filters = Vec::new();
+        let mut params = Vec::new();
+        if let (true, Some((from, to)), Some(column)) = (with_date, &slicers.date, fact.slicers.get("date")) {
+            filters.push(format!("{column} between cast(? as date) and cast(? as date)"));
+            params.push(from.clone());
+            params.push(to.clone());
+        }
+        for (slicer, value) in &slicers.values {
+            if let Some(column) = fact.slicers.get(slicer) {
+                filters.push(format!("cast({column} as varchar) = ?"));
+                params.push(value.clone());
+            }
+        }
+        (filters, params)
+    }
+
     /// The facts a measure reads: those whose CTE (`F` or `F_all_dates`) its SQL names.
     pub fn facts_of(&self, measure: &Measure) -> Vec<String> {
         let words: std::collections::BTreeSet<&str> =
@@ -331,43 +388,29 @@ impl Report {
     /// `F` (every slicer) and `F_all_dates` (every slicer but the date range), then the
     /// measure's select, its value cast to text so decimals keep every digit.
     pub fn query(&self, measure: &Measure, slicers: &Slicers) -> (String, Vec<String>) {
-        self.query_in_group(measure, slicers, None)
+        let (ctes, params) = self.ctes(slicers, None);
+        (format!("with {ctes}\nselect cast((\n{}\n) as varchar)", measure.sql.trim()), params)
     }
 
-    /// [`Report::query`] with one more filter: `field` equal to a group value (None: NULL).
-    fn query_in_group(&self, measure: &Measure, slicers: &Slicers, group: Option<(&Field, Option<&str>)>) -> (String, Vec<String>) {
+    /// The facts' CTEs under `slicers`, each also filtered on `group` when it has the field:
+    /// its expression equal to an SQL expression (the outer query's group column).
+    fn ctes(&self, slicers: &Slicers, group: Option<(&Field, &str)>) -> (String, Vec<String>) {
         let mut ctes = Vec::new();
         let mut params = Vec::new();
         for (name, fact) in &self.facts {
             for (cte, with_date) in [(name.clone(), true), (format!("{name}_all_dates"), false)] {
-                let mut filters = Vec::new();
-                if let (true, Some((from, to)), Some(column)) = (with_date, &slicers.date, fact.slicers.get("date")) {
-                    filters.push(format!("{column} between cast(? as date) and cast(? as date)"));
-                    params.push(from.clone());
-                    params.push(to.clone());
-                }
-                for (slicer, value) in &slicers.values {
-                    if let Some(column) = fact.slicers.get(slicer) {
-                        filters.push(format!("cast({column} as varchar) = ?"));
-                        params.push(value.clone());
-                    }
-                }
+                let (mut filters, fact_params) = self.filters(fact, slicers, with_date);
+                params.extend(fact_params);
                 if let Some((field, value)) = group
                     && let Some(expr) = field.per_fact.get(name)
                 {
-                    match value {
-                        Some(v) => {
-                            filters.push(format!("cast({expr} as varchar) = ?"));
-                            params.push(v.to_string());
-                        }
-                        None => filters.push(format!("{expr} is null")),
-                    }
+                    filters.push(format!("cast({expr} as varchar) is not distinct from {value}"));
                 }
                 let filter = if filters.is_empty() { String::new() } else { format!("\n    where {}", filters.join(" and ")) };
-                ctes.push(format!("{cte} as (\n    select {}\n    from {}{filter}\n)", fact.columns.trim(), fact.from.trim()));
+                ctes.push(format!("{cte} as (\n    select * from {}{filter}\n)", self.source(name, fact)));
             }
         }
-        (format!("with {}\nselect cast((\n{}\n) as varchar)", ctes.join(",\n"), measure.sql.trim()), params)
+        (ctes.join(",\n"), params)
     }
 
     /// The value of measure `name` under `slicers`, as DuckDB prints it (None for NULL, a blank
@@ -381,63 +424,37 @@ impl Report {
         stmt.query_row(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0)).map_err(sql_error)
     }
 
-    /// The values of `field` in view (under `slicers`) in the given facts, sorted, NULL last.
-    fn groups(&self, conn: &Connection, field: &Field, facts: &[String], slicers: &Slicers) -> Result<Vec<Group>, AnalyticsError> {
-        let mut values = std::collections::BTreeSet::new();
-        for fact in facts {
-            let Some(expr) = field.per_fact.get(fact) else { continue };
-            let (sql, params) = self.group_values_sql(fact, expr, slicers);
-            let sql_error = |source| AnalyticsError::Sql { measure: format!("the values of {}", field.label), source };
-            let mut stmt = conn.prepare(&sql).map_err(sql_error)?;
-            let rows = stmt
-                .query_map(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0))
-                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-                .map_err(sql_error)?;
-            values.extend(rows);
-        }
-        let (mut present, absent): (Vec<_>, Vec<_>) = values.into_iter().partition(Option::is_some);
-        present.extend(absent);
-        Ok(present)
-    }
-
-    /// `select distinct` of a field's expression over a fact's join under the slicers.
-    fn group_values_sql(&self, fact: &str, expr: &str, slicers: &Slicers) -> (String, Vec<String>) {
-        let f = &self.facts[fact];
-        let mut filters = Vec::new();
-        let mut params = Vec::new();
-        if let (Some((from, to)), Some(column)) = (&slicers.date, f.slicers.get("date")) {
-            filters.push(format!("{column} between cast(? as date) and cast(? as date)"));
-            params.push(from.clone());
-            params.push(to.clone());
-        }
-        for (slicer, value) in &slicers.values {
-            if let Some(column) = f.slicers.get(slicer) {
-                filters.push(format!("cast({column} as varchar) = ?"));
-                params.push(value.clone());
-            }
-        }
-        let filter = if filters.is_empty() { String::new() } else { format!(" where {}", filters.join(" and ")) };
-        (format!("select distinct cast({expr} as varchar) from {}{filter}", f.from.trim()), params)
-    }
-
-    /// Measure `name` per value of field `by` in view: each value computed with the field as one
-    /// more filter, in the value's order (NULL last).
+    /// Measure `name` per value of field `by` in view, in the values' order (NULL last): one
+    /// query, the measure computed per group with the group as one more filter (a correlated
+    /// subquery DuckDB runs as one pass, not one query per group).
     pub fn evaluate_by(&self, conn: &Connection, name: &str, by: &str, slicers: &Slicers) -> Result<Vec<(Group, Value)>, AnalyticsError> {
         self.check_slicers(slicers)?;
         let measure = self.measure(name)?;
         let field = self.fields.get(by).ok_or_else(|| AnalyticsError::BadRequest(format!("no field named `{by}`")))?;
-        let facts = self.facts_of(measure);
-        let mut out = Vec::new();
-        for group in self.groups(conn, field, &facts, slicers)? {
-            let (sql, params) = self.query_in_group(measure, slicers, Some((field, group.as_deref())));
-            let sql_error = |source| AnalyticsError::Sql { measure: name.to_string(), source };
-            let value = conn
-                .prepare(&sql)
-                .and_then(|mut stmt| stmt.query_row(duckdb::params_from_iter(params.iter()), |r| r.get::<_, Option<String>>(0)))
-                .map_err(sql_error)?;
-            out.push((group, value));
+        let mut values = Vec::new();
+        let mut params = Vec::new();
+        for fact_name in self.facts_of(measure) {
+            let fact = &self.facts[&fact_name];
+            let Some(expr) = field.per_fact.get(&fact_name) else { continue };
+            let (filters, fact_params) = self.filters(fact, slicers, true);
+            params.extend(fact_params);
+            let filter = if filters.is_empty() { String::new() } else { format!(" where {}", filters.join(" and ")) };
+            values.push(format!("select cast({expr} as varchar) as report_group from {}{filter}", self.source(&fact_name, fact)));
         }
-        Ok(out)
+        let (ctes, inner_params) = self.ctes(slicers, Some((field, "report_groups.report_group")));
+        params.extend(inner_params);
+        let sql = format!(
+            "with report_groups as (\n{}\n)\nselect report_group, cast((\n    with {ctes}\n    select (\n{}\n)) as varchar)\nfrom (select distinct report_group from report_groups) report_groups\norder by report_group nulls last",
+            values.join("\nunion\n"),
+            measure.sql.trim()
+        );
+        let sql_error = |source| AnalyticsError::Sql { measure: format!("{name} by {by}"), source };
+        let mut stmt = conn.prepare(&sql).map_err(sql_error)?;
+        let rows = stmt
+            .query_map(duckdb::params_from_iter(params.iter()), |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(sql_error)?;
+        Ok(rows)
     }
 
     /// Every visual of page `name` under `slicers`: what the dashboard draws.

@@ -475,15 +475,16 @@ fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()>
 /// The report, the slicers of a request and a read-only connection to the warehouse.
 fn open_report(args: &ReportArgs) -> Result<(medallion_analytics::Report, medallion_analytics::Slicers, duckdb::Connection)> {
     let (warehouse, report) = (&args.warehouse, &args.report);
-    let report = medallion_analytics::Report::load(report).context("loading the report definition")?;
+    let mut report = medallion_analytics::Report::load(report).context("loading the report definition")?;
     let date = args.from.clone().zip(args.to.clone());
     let mut request = medallion_analytics::Slicers { date, ..Default::default() };
     for s in &args.slicers {
         let (name, value) = s.split_once('=').with_context(|| format!("--slicer {s}: expected NAME=VALUE"))?;
         request.values.insert(name.to_string(), value.to_string());
     }
-    let conn = duckdb::Connection::open_with_flags(warehouse, duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?)
-        .with_context(|| format!("opening {} read-only", warehouse.display()))?;
+    report.check_slicers(&request)?;
+    let conn = medallion_analytics::open_warehouse(warehouse)?;
+    report.materialize(&conn)?;
     Ok((report, request, conn))
 }
 
@@ -494,8 +495,9 @@ fn run_report_pages(args: &ReportArgs, only: Option<&str>) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let blank = |v: &Option<String>| v.clone().unwrap_or_else(|| "(blank)".into());
     for page in report.pages.iter().filter(|p| only.is_none_or(|o| o == p.name)) {
+        let started = std::time::Instant::now();
         let visuals = report.evaluate_page(&conn, &page.name, &request)?;
-        let mut text = format!("== {}\n", page.name);
+        let mut text = format!("== {} ({:.2} s)\n", page.name, started.elapsed().as_secs_f64());
         for v in visuals {
             match &v.by {
                 None => text.push_str(&format!("{}: {}\n", v.title, v.rows.first().map_or("(blank)".into(), |r| blank(&r.1[0])))),
