@@ -110,6 +110,39 @@ fn ensure_libduckdb() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The ECharts release the dashboard draws with (npm package `echarts`).
+const ECHARTS_VERSION: &str = "5.6.0";
+
+/// Makes sure `<target>/dashboard-assets/` holds ECharts' `echarts.min.js`, fetched from the npm
+/// registry like libduckdb (no CDN at run time), and returns the folder.
+fn ensure_dashboard_assets() -> Result<PathBuf> {
+    let dir = target_dir().join("dashboard-assets").join(ECHARTS_VERSION);
+    let file = dir.join("echarts.min.js");
+    if file.exists() {
+        return Ok(dir);
+    }
+    let package = format!("echarts@{ECHARTS_VERSION}");
+    eprintln!("xtask: fetching {package} with npm");
+    let staging = target_dir().join("dashboard-assets").join(format!("staging-{}", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+    let out = Command::new("npm")
+        .args(["pack", &package, "--silent", "--pack-destination"])
+        .arg(&staging)
+        .output()
+        .map_err(|e| format!("cannot run npm ({e}); install Node.js + npm"))?;
+    if !out.status.success() {
+        return Err(format!("npm pack {package} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let tgz = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().trim().to_string();
+    run(Command::new("tar").arg("xzf").arg(staging.join(&tgz)).arg("-C").arg(&staging).arg("package/dist/echarts.min.js"))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let partial = dir.join("echarts.min.js.partial");
+    std::fs::copy(staging.join("package/dist/echarts.min.js"), &partial).map_err(|e| format!("copying echarts.min.js: {e}"))?;
+    std::fs::rename(&partial, &file).map_err(|e| format!("installing echarts.min.js: {e}"))?;
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(dir)
+}
+
 /// A cargo command with the DuckDB linking environment set. The environment `cargo run` gave
 /// xtask (package variables, a library path naming this checkout) is not passed on: build
 /// scripts that track it would rebuild half the dependency tree whenever the clone moves.
@@ -192,7 +225,27 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("export silver + gold to lake/", || {
         run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
     })?;
+    let assets = timed("dashboard assets (ECharts from npm)", ensure_dashboard_assets)?;
+    let exported = root.join("analytics").join("dashboard");
+    timed("dashboard (static export)", || {
+        run(command_with_env(release_binary())?
+            .args(["dashboard", "--warehouse"])
+            .arg(&warehouse)
+            .arg("--report")
+            .arg(root.join("analytics/report.yml"))
+            .arg("--assets")
+            .arg(&assets)
+            .arg("--export")
+            .arg(&exported))
+    })?;
     eprintln!("xtask: pipeline ({engine}): {:.1} s in all", started.elapsed().as_secs_f64());
+    eprintln!(
+        "xtask: the dashboard, static: {}\nxtask: served, with slicers: {} dashboard --warehouse {} --assets {}",
+        exported.join("index.html").display(),
+        release_binary().display(),
+        warehouse.display(),
+        assets.display()
+    );
     Ok(())
 }
 

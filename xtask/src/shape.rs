@@ -32,6 +32,11 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         &["medallion-gen", "medallion-bronze", "medallion-silver-gold", "medallion-quality", "medallion-delta", "medallion-schema"],
         "the report reads Gold in the warehouse, never a layer's code",
     ),
+    (
+        "medallion-dashboard",
+        &["medallion-gen", "medallion-bronze", "medallion-silver-gold", "medallion-quality", "medallion-delta", "medallion-schema"],
+        "the dashboard draws the report's measures, nothing else",
+    ),
 ];
 
 /// The product's crates (xtask apart), by folder.

@@ -8,66 +8,8 @@ use std::path::Path;
 use duckdb::Connection;
 use medallion_analytics::{Report, Slicers};
 
-/// A Gold with two years of sales over three stores, three categories, two channels and a few
-/// customers (two VIPs), unknown members included; returns, shipments and ingestion rows.
-const GOLD: &str = "
-    create schema gold;
-    create table gold.dim_date as
-        select cast(strftime(d, '%Y%m%d') as integer) as date_key, cast(d as date) as date_day
-        from generate_series(date '2023-01-01', date '2024-12-31', interval 1 day) t(d)
-        union all select -1, null;
-    create table gold.dim_store as select * from (values
-        (1, 101, 'ANZ'), (2, 102, 'ANZ'), (3, 103, 'EMEA'), (-1, null, 'Unknown')) t(store_key, store_id, region);
-    create table gold.dim_product_scd as select * from (values
-        (11, 1, 'Toys'), (12, 1, 'Toys'), (13, 2, 'Garden'), (14, 3, 'Home'), (-1, null, 'Unknown'))
-        t(product_key, product_id, category);
-    create table gold.dim_customer as select
-            i as customer_key, case when i % 3 = 0 then 'GB' else 'AU' end as country_code, i in (5, 6) as is_vip,
-            date '2023-01-01' + cast(i * 37 as integer) as first_order_dt
-        from range(1, 13) t(i)
-        union all select -1, null, false, null;
-    -- 700 lines: order n has line 1 and, every third order, line 2; day, store, product,
-    -- customer and channel cycle at different periods; a few unknown members and missing rates.
-    create table gold.fct_sales as select
-            n // 2 as order_number, 1 + n % 2 as line_number,
-            cast(strftime(date '2023-01-01' + cast(n % 547 as integer), '%Y%m%d') as integer) as date_key,
-            case when n % 41 = 0 then -1 else 1 + n % 12 end as customer_key,
-            case when n % 53 = 0 then -1 else 1 + n % 3 end as store_key,
-            case when n % 47 = 0 then -1 else 11 + n % 4 end as product_key,
-            case when n % 5 < 2 then 'web' else 'pos' end as channel,
-            1 + n % 4 as quantity,
-            case when n % 59 = 0 then null else cast(10 + (n * 7919) % 1000 / 100.0 as decimal(18, 4)) end as net_amount_aud,
-            n % 59 = 0 as has_missing_rate
-        from range(0, 700) t(n);
-    create table gold.fct_returns as select
-            n as return_id, cast(strftime(date '2023-02-01' + cast(n * 9 % 540 as integer), '%Y%m%d') as integer) as date_key,
-            1 + n % 3 as store_key, 11 + n % 4 as product_key, 1 + n % 2 as quantity
-        from range(0, 60) t(n);
-    create table gold.fct_shipments as select
-            n as shipment_id, cast(strftime(date '2023-01-02' + cast(n * 5 % 540 as integer), '%Y%m%d') as integer) as ship_date_key,
-            1 + n % 3 as store_key, case when n % 2 = 0 then 'UPS' else 'DHL' end as carrier,
-            case when n % 17 = 0 then null else 1 + (n % 9) * 0.5 end as delivery_days,
-            case when n % 17 = 0 then null else n % 9 < 6 end as on_time_flag,
-            n % 17 = 0 as is_in_transit
-        from range(0, 150) t(n);
-    create table gold.fct_ingestion_audit as select * from (values
-        ('orders_header', 'loaded', 1000, 0, timestamp '2024-07-01 02:00:00'),
-        ('customers', 'loaded_with_rejects', 500, 7, timestamp '2024-07-01 02:05:00'),
-        ('events', 'loaded_with_rejects', 2000, 13, timestamp '2024-07-01 01:00:00')) t(table_name, status, rows_read, rows_rejected, processed_at);
-    -- The independent flat views the expected values are computed on.
-    create view t_sales as
-        select f.*, d.date_day, s.region, s.store_id, p.product_id, p.category, c.country_code, c.is_vip, c.first_order_dt
-        from gold.fct_sales f, gold.dim_date d, gold.dim_store s, gold.dim_product_scd p, gold.dim_customer c
-        where d.date_key = f.date_key and s.store_key = f.store_key and p.product_key = f.product_key and c.customer_key = f.customer_key;
-    create view t_returns as
-        select r.*, d.date_day, s.region, s.store_id, p.category
-        from gold.fct_returns r, gold.dim_date d, gold.dim_store s, gold.dim_product_scd p
-        where d.date_key = r.date_key and s.store_key = r.store_key and p.product_key = r.product_key;
-    create view t_shipments as
-        select x.*, d.date_day, s.region, s.store_id
-        from gold.fct_shipments x, gold.dim_date d, gold.dim_store s
-        where d.date_key = x.ship_date_key and s.store_key = x.store_key;
-";
+/// A Gold with known rows (see the fixture's header).
+const GOLD: &str = include_str!("fixtures/small_gold.sql");
 
 /// The WHERE text of a slicer combination for a flat view with the given slicer columns.
 fn filter(slicers: &Slicers, columns: &[&str], with_date: bool) -> String {

@@ -85,6 +85,26 @@ enum Command {
     /// The report on Gold (analytics/report.yml).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Serve the report's five pages in the browser (read-only), or export them as static HTML.
+    Dashboard {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// The report definition.
+        #[arg(long, default_value = "analytics/report.yml")]
+        report: PathBuf,
+        /// The address to listen on (only this machine by default).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The folder holding echarts.min.js (default: $MEDALLION_DASHBOARD_ASSETS; `cargo xtask`
+        /// fetches it from the npm registry).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+        /// Write the five pages, unfiltered, as static HTML into this folder instead of serving.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     /// Run SQL on the warehouse (or in memory) with the embedded DuckDB and print the rows.
     Sql {
         /// DuckDB database file; in memory when absent.
@@ -472,6 +492,31 @@ fn run_export(warehouse: &std::path::Path, lake: &std::path::Path) -> Result<()>
     Ok(())
 }
 
+/// Serves the dashboard (or exports it); prints where.
+fn run_dashboard(
+    warehouse: &std::path::Path,
+    report: &std::path::Path,
+    addr: std::net::SocketAddr,
+    assets: Option<PathBuf>,
+    export: Option<&std::path::Path>,
+) -> Result<()> {
+    let assets = assets.or_else(|| std::env::var_os("MEDALLION_DASHBOARD_ASSETS").map(PathBuf::from));
+    if assets.as_ref().is_none_or(|a| !a.join(medallion_dashboard::ECHARTS_FILE).is_file()) {
+        eprintln!(
+            "medallion: warning: no {} (pass --assets or set MEDALLION_DASHBOARD_ASSETS; `cargo xtask pipeline` fetches it): charts are drawn as tables",
+            medallion_dashboard::ECHARTS_FILE
+        );
+    }
+    let dashboard = medallion_dashboard::Dashboard::open(report, warehouse, assets).context("opening the dashboard")?;
+    if let Some(dir) = export {
+        let index = medallion_dashboard::export(&dashboard, dir)?;
+        println!("dashboard exported: open {} in a browser", index.display());
+        return Ok(());
+    }
+    dashboard.serve(addr, |bound| println!("dashboard: http://{bound}/ (Ctrl-C to stop)"))?;
+    Ok(())
+}
+
 /// The report, the slicers of a request and a read-only connection to the warehouse.
 fn open_report(args: &ReportArgs) -> Result<(medallion_analytics::Report, medallion_analytics::Slicers, duckdb::Connection)> {
     let (warehouse, report) = (&args.warehouse, &args.report);
@@ -600,6 +645,9 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
         Command::Report(ReportCommand::Measures(args)) => run_report_measures(&args),
+        Command::Dashboard { warehouse, report, bind, port, assets, export } => {
+            run_dashboard(&warehouse, &report, std::net::SocketAddr::new(bind, port), assets, export.as_deref())
+        }
         Command::Report(ReportCommand::Pages { args, page }) => run_report_pages(&args, page.as_deref()),
         Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
