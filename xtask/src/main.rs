@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod browser;
 mod dbt;
 mod shape;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Some("dist") => dist(&args[1..]).map(|bundle| println!("{}", bundle.display())),
         Some("dbt") => dbt_passthrough(&args[1..]),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
+        Some("browser") => browser_check(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -52,7 +54,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   shape                             the crate graph's forbidden arrows and unused dependencies
   dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
   sample                            rewrite data_raw/samples/ (after an intended output change)
-  libduckdb                         fetch the prebuilt DuckDB library and print its folder";
+  libduckdb                         fetch the prebuilt DuckDB library and print its folder
+  browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)";
 
 fn workspace_root() -> PathBuf {
     // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the
@@ -249,6 +252,19 @@ fn pipeline(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask browser`: the dashboard of a warehouse (by default the Gold `cargo xtask test`
+/// built) in headless chromium.
+fn browser_check(args: &[String]) -> Result<()> {
+    let warehouse = flag(args, "--warehouse")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("dbt-check").join("scale-0.01").join("warehouse.duckdb"));
+    if !warehouse.is_file() {
+        return Err(format!("{}: no warehouse (run `cargo xtask test` first, or pass --warehouse)", warehouse.display()));
+    }
+    run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
+    browser::check(&debug_binary(), &warehouse, &ensure_dashboard_assets()?)
+}
+
 fn dbt_passthrough(args: &[String]) -> Result<()> {
     let root = workspace_root();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -366,7 +382,8 @@ fn test(_args: &[String]) -> Result<()> {
     timed("cargo test", || run(&mut cargo(&["test", "--workspace"])?))?;
     timed("cargo doc (no warnings)", || run(cargo(&["doc", "--workspace", "--no-deps"])?.env("RUSTDOCFLAGS", "-D warnings")))?;
     timed("the bundled binary runs from another folder", dist_check)?;
-    timed("dbt build on generated data (base, then increment)", dbt_check)
+    timed("dbt build on generated data (base, then increment)", dbt_check)?;
+    timed("the dashboard in a real browser", || browser_check(&[]))
 }
 
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in

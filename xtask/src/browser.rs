@@ -1,0 +1,117 @@
+//! The dashboard in a real browser (issue 12), run by `cargo xtask test` on the Gold the dbt
+//! check built: Debian's `chromium` (installed with apt when CI runs as root, else the exact
+//! command to run is printed) driven by npm's `playwright-core` (which never downloads a
+//! browser). The script (`xtask/browser/check.mjs`) opens every page served and exported,
+//! fails on a console error or a failed request, compares the KPI cards with SQL computed here
+//! (not the report's SQL), changes a slicer, and saves screenshots under
+//! `<target>/browser-check/screenshots/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::{Result, command_with_env, run, target_dir, workspace_root};
+
+/// The playwright-core release that drives chromium.
+const PLAYWRIGHT_VERSION: &str = "1.49.1";
+
+/// The browser: Debian's chromium, installed if CI runs as root.
+fn ensure_chromium() -> Result<PathBuf> {
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        return Ok(path);
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+    if std::env::var("CI").as_deref() == Ok("true") && root {
+        eprintln!("xtask: installing Debian's chromium for the browser test");
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
+        return Ok(path);
+    }
+    Err("the dashboard's browser test needs Debian's chromium: run `sudo apt-get install -y chromium`".into())
+}
+
+/// `<target>/browser-check/` with playwright-core installed from the npm registry.
+fn ensure_playwright() -> Result<PathBuf> {
+    let dir = target_dir().join("browser-check");
+    let marker = dir.join("node_modules").join("playwright-core").join("package.json");
+    let installed = std::fs::read_to_string(&marker).is_ok_and(|t| t.contains(&format!("\"version\": \"{PLAYWRIGHT_VERSION}\"")));
+    if !installed {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new("npm")
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--silent", &format!("playwright-core@{PLAYWRIGHT_VERSION}")])
+            .current_dir(&dir))?;
+    }
+    Ok(dir)
+}
+
+/// One value computed by SQL on `db` (through `medallion sql`, to a CSV file).
+fn sql_value(binary: &Path, db: &Path, dir: &Path, sql: &str) -> Result<String> {
+    let out = dir.join("value.csv");
+    let copy = format!("copy ({sql}) to '{}' (header false)", out.display());
+    run(command_with_env(binary.to_path_buf())?.arg("sql").arg("--db").arg(db).arg(&copy).stdout(Stdio::null()))?;
+    let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(text.trim().to_string())
+}
+
+/// Serves and exports the dashboard of `warehouse`, then runs the browser script on both.
+pub fn check(binary: &Path, warehouse: &Path, assets: &Path) -> Result<()> {
+    let chromium = ensure_chromium()?;
+    let dir = ensure_playwright()?;
+    let report = workspace_root().join("analytics/report.yml");
+    let export = dir.join("export");
+    let screenshots = dir.join("screenshots");
+    let _ = std::fs::remove_dir_all(&export);
+    let _ = std::fs::remove_dir_all(&screenshots);
+    std::fs::create_dir_all(&screenshots).map_err(|e| format!("{}: {e}", screenshots.display()))?;
+    let dashboard = |extra: &[&str]| -> Result<Command> {
+        let mut cmd = command_with_env(binary.to_path_buf())?;
+        cmd.arg("dashboard").arg("--warehouse").arg(warehouse).arg("--report").arg(&report).arg("--assets").arg(assets).args(extra);
+        Ok(cmd)
+    };
+    run(dashboard(&["--export"])?.arg(&export).stdout(Stdio::null()))?;
+
+    // Expected KPIs, by SQL written here against Gold.
+    let total = |filter: &str| format!("select sum(net_amount_aud) from gold.fct_sales join gold.dim_store using (store_key) {filter}");
+    let orders =
+        |filter: &str| format!("select count(distinct order_number) from gold.fct_sales join gold.dim_store using (store_key) {filter}");
+    let anz = "where region = 'ANZ'";
+    let expected = format!(
+        r#"{{"unfiltered": {{"Total Sales": "{}", "Orders": "{}"}}, "filtered": {{"Total Sales": "{}", "Orders": "{}"}}}}"#,
+        sql_value(binary, warehouse, &dir, &total(""))?,
+        sql_value(binary, warehouse, &dir, &orders(""))?,
+        sql_value(binary, warehouse, &dir, &total(anz))?,
+        sql_value(binary, warehouse, &dir, &orders(anz))?,
+    );
+
+    // Serve on a free port; the first line says where.
+    let mut server = dashboard(&["--port", "0"])?
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting the dashboard: {e}"))?;
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().ok_or("no stdout from the dashboard")?).read_line(&mut first).map_err(|e| e.to_string())?;
+    let url = first.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string);
+    let result = (|| -> Result<()> {
+        let url = url.ok_or_else(|| format!("the dashboard did not say where it listens: {first:?}"))?;
+        let script = dir.join("check.mjs");
+        std::fs::copy(workspace_root().join("xtask/browser/check.mjs"), &script).map_err(|e| format!("{}: {e}", script.display()))?;
+        let config = dir.join("config.json");
+        let pages = r#"["Executive", "Customer", "Product", "Operations", "Data Quality"]"#;
+        let text = format!(
+            r#"{{"chromium": {:?}, "url": {:?}, "export": {:?}, "screenshots": {:?}, "pages": {pages}, "slicer": {{"name": "region", "value": "ANZ"}}, "expected": {expected}}}"#,
+            chromium.display().to_string(),
+            url.trim_end_matches('/'),
+            format!("file://{}", export.join("index.html").display()),
+            screenshots.display().to_string(),
+        );
+        std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
+        run(Command::new("node").arg(&script).arg(&config).current_dir(&dir))?;
+        eprintln!("xtask: screenshots of every page in {}", screenshots.display());
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
