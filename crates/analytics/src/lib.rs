@@ -350,8 +350,8 @@ impl Report {
         Ok(())
     }
 
-    /// What a fact's CTE selects from: its table once materialized, else its join.
-    fn source(&self, name: &str, fact: &Fact) -> String {
+    /// What queries over fact `name` select from: its table once materialized, else its join.
+    pub fn source(&self, name: &str, fact: &Fact) -> String {
         match self.materialized.get(name) {
             Some(table) => table.clone(),
             None => format!("(select {} from {}) as {name}_rows", fact.columns.trim(), fact.from.trim()),

@@ -148,7 +148,7 @@ fn layout(report: &Report, conn: &Connection) -> Result<Layout, AnalyticsError> 
         let mut choices = std::collections::BTreeSet::new();
         for (fact, def) in &report.facts {
             let Some(column) = def.slicers.get(&s.name) else { continue };
-            let source = report.materialized.get(fact).cloned().unwrap_or_else(|| format!("(select {} from {})", def.columns, def.from));
+            let source = report.source(fact, def);
             let sql = match s.kind {
                 medallion_analytics::SlicerKind::Range => {
                     format!(
