@@ -86,3 +86,8 @@ fn dbt_command(medallion: &Path, warehouse: &Path, target: &Path, profiles: &Pat
         .args(args);
     Ok(cmd)
 }
+
+/// The venv's Python (built first if needed), for the checks that use its packages.
+pub fn python() -> Result<PathBuf> {
+    Ok(venv_bin(&ensure_venv()?, "python"))
+}

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 mod browser;
 mod dbt;
+mod powerbi;
 mod shape;
 
 /// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Some("dbt") => dbt_passthrough(&args[1..]),
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
         Some("browser") => browser_check(&args[1..]),
+        Some("powerbi") => powerbi_check(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -55,7 +57,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
   sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder
-  browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)";
+  browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)
+  powerbi [--warehouse W]           analytics/powerbi/ equals what Gold generates, validates, parses, resolves";
 
 fn workspace_root() -> PathBuf {
     // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the
@@ -228,6 +231,16 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("export silver + gold to lake/", || {
         run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
     })?;
+    let powerbi = root.join("analytics").join("powerbi");
+    timed("Power BI project", || {
+        run(command_with_env(release_binary())?
+            .args(["report", "powerbi", "--warehouse"])
+            .arg(&warehouse)
+            .arg("--report")
+            .arg(root.join("analytics/report.yml"))
+            .arg("--out")
+            .arg(&powerbi))
+    })?;
     let assets = timed("dashboard assets (ECharts from npm)", ensure_dashboard_assets)?;
     let exported = root.join("analytics").join("dashboard");
     timed("dashboard (static export)", || {
@@ -250,6 +263,16 @@ fn pipeline(args: &[String]) -> Result<()> {
         assets.display()
     );
     Ok(())
+}
+
+/// `cargo xtask powerbi`: the committed Power BI project checked against a warehouse's Gold
+/// (by default the one `cargo xtask test` built).
+fn powerbi_check(args: &[String]) -> Result<()> {
+    let warehouse = flag(args, "--warehouse")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("dbt-check").join("scale-0.01").join("warehouse.duckdb"));
+    run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
+    powerbi::check(&debug_binary(), &warehouse, &target_dir().join("powerbi-check"))
 }
 
 /// `cargo xtask browser`: the dashboard of a warehouse (by default the Gold `cargo xtask test`
@@ -466,6 +489,7 @@ fn dbt_check() -> Result<()> {
             .arg("--report")
             .arg(workspace_root().join("analytics/report.yml")))?;
     }
+    powerbi::check(&binary, &warehouse, &root.join("powerbi"))?;
     // The same Bronze rebuilt from scratch (snapshots keep their history) equals the increments.
     let full = small.join("full-refresh.duckdb");
     copy(&warehouse, &full)?;

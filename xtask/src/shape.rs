@@ -37,6 +37,19 @@ const FORBIDDEN: &[(&str, &[&str], &str)] = &[
         &["medallion-gen", "medallion-bronze", "medallion-silver-gold", "medallion-quality", "medallion-delta", "medallion-schema"],
         "the dashboard draws the report's measures, nothing else",
     ),
+    (
+        "medallion-powerbi",
+        &[
+            "medallion-gen",
+            "medallion-bronze",
+            "medallion-silver-gold",
+            "medallion-quality",
+            "medallion-delta",
+            "medallion-schema",
+            "medallion-dashboard",
+        ],
+        "the Power BI project renders the report's definition on Gold's columns, nothing else",
+    ),
 ];
 
 /// The product's crates (xtask apart), by folder.
@@ -48,6 +61,8 @@ const LIBRARY_AND_CLI_CRATES: &[&str] = &[
     "crates/silver_gold",
     "crates/quality",
     "crates/analytics",
+    "crates/dashboard",
+    "crates/powerbi",
     "crates/cli",
 ];
 

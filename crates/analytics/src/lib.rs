@@ -56,6 +56,14 @@ pub struct Fact {
     pub slicers: BTreeMap<String, String>,
 }
 
+impl Fact {
+    /// The Gold table the fact's rows come from: the first table of `from` (`gold.<table>`).
+    pub fn gold_table(&self) -> Option<&str> {
+        let first = self.from.split_whitespace().next()?;
+        first.strip_prefix("gold.")
+    }
+}
+
 /// How a slicer filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -76,6 +84,83 @@ pub struct SlicerDef {
     pub label: String,
     /// Range or single value.
     pub kind: SlicerKind,
+    /// The model column the Power BI slicer filters, `table[column]`.
+    pub powerbi: String,
+}
+
+/// A model column, `table[column]` in the definition (DAX's spelling).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnRef {
+    /// The model table (a Gold table).
+    pub table: String,
+    /// The column.
+    pub column: String,
+}
+
+impl ColumnRef {
+    /// Parses `table[column]`.
+    pub fn parse(text: &str) -> Option<ColumnRef> {
+        let (table, rest) = text.trim().split_once('[')?;
+        let column = rest.strip_suffix(']')?;
+        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        (plain(table) && plain(column)).then(|| ColumnRef { table: table.to_string(), column: column.to_string() })
+    }
+}
+
+impl std::fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.table, self.column)
+    }
+}
+
+/// A column a model table adds in Power Query (it is not in Gold).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddedColumn {
+    /// Its name.
+    pub name: String,
+    /// Its type: `string`, `int64`, `double`, `boolean` or `dateTime`.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// The Power Query function computing it from a row (`each ...`).
+    pub m: String,
+}
+
+/// How the model imports one Gold table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelTable {
+    /// A Power Query row condition (`each ...`): only these rows are imported.
+    pub keep: Option<String>,
+    /// Columns added in Power Query.
+    #[serde(default)]
+    pub add: Vec<AddedColumn>,
+}
+
+/// A star relationship: many rows of `from` to one row of `to`, filtering from `to` to `from`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relationship {
+    /// The fact's foreign key, `table[column]`.
+    pub from: String,
+    /// The dimension's key, `table[column]`.
+    pub to: String,
+}
+
+/// The semantic model of the Power BI project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// The project's name (`<name>.pbip`).
+    pub name: String,
+    /// The table holding every measure.
+    pub measures_table: String,
+    /// The marked date table's date column, `table[column]`.
+    pub date_table: String,
+    /// Gold table name → how it is imported.
+    pub tables: BTreeMap<String, ModelTable>,
+    /// The relationships.
+    pub relationships: Vec<Relationship>,
 }
 
 /// A measure, in words, DAX and SQL.
@@ -101,6 +186,8 @@ pub struct Measure {
 pub struct Field {
     /// What users read.
     pub label: String,
+    /// The model column a Power BI visual's axis shows, `table[column]`.
+    pub powerbi: String,
     /// Fact name → expression.
     #[serde(flatten)]
     pub per_fact: BTreeMap<String, String>,
@@ -159,6 +246,8 @@ pub struct Page {
 pub struct Report {
     /// Fact name → fact.
     pub facts: BTreeMap<String, Fact>,
+    /// The Power BI semantic model.
+    pub model: Model,
     /// The slicers.
     pub slicers: Vec<SlicerDef>,
     /// The measures.
@@ -300,11 +389,70 @@ impl Report {
                 }
             }
         }
+        report.check_model().map_err(bad)?;
         let ranges: Vec<&str> = report.slicers.iter().filter(|s| s.kind == SlicerKind::Range).map(|s| s.name.as_str()).collect();
         if ranges != ["date"] {
             return Err(bad(format!("the report needs exactly one range slicer, `date` (found {ranges:?})")));
         }
         Ok(report)
+    }
+
+    /// The model's side of the definition: every `table[column]` names a model table, and the
+    /// Power BI model filters what the SQL filters — a slicer's or an axis's column reaches a
+    /// fact (same table, or a relationship from the fact to it) exactly when the SQL side
+    /// filters or groups that fact by it.
+    fn check_model(&self) -> Result<(), String> {
+        let model = &self.model;
+        let column = |what: &str, text: &str| -> Result<ColumnRef, String> {
+            let c = ColumnRef::parse(text).ok_or_else(|| format!("{what}: `{text}` is not `table[column]`"))?;
+            if !model.tables.contains_key(&c.table) {
+                return Err(format!("{what}: `{text}` names table `{}`, which the model does not import", c.table));
+            }
+            Ok(c)
+        };
+        if model.tables.contains_key(&model.measures_table) {
+            return Err(format!("the measures table `{}` has the name of a Gold table", model.measures_table));
+        }
+        column("model.date_table", &model.date_table)?;
+        let mut edges = Vec::new();
+        for r in &model.relationships {
+            let (from, to) = (column("relationship", &r.from)?, column("relationship", &r.to)?);
+            if from.table == to.table {
+                return Err(format!("relationship {} → {}: a table cannot relate to itself", r.from, r.to));
+            }
+            edges.push((from.table, to.table));
+        }
+        // Star schema: a column of table `by` filters the rows of `fact` when they are the same
+        // table or `fact` has a relationship to `by`.
+        let reaches = |by: &str, fact: &str| by == fact || edges.iter().any(|(f, t)| f == fact && t == by);
+        for (name, fact) in &self.facts {
+            let table = fact.gold_table().ok_or_else(|| format!("fact `{name}`: `from` does not start with a gold table"))?;
+            if !model.tables.contains_key(table) {
+                return Err(format!("fact `{name}` reads gold.{table}, which the model does not import"));
+            }
+            for slicer in &self.slicers {
+                let c = column(&format!("slicer `{}`", slicer.name), &slicer.powerbi)?;
+                let sql_filters = fact.slicers.contains_key(&slicer.name);
+                if sql_filters != reaches(&c.table, table) {
+                    return Err(format!(
+                        "slicer `{}`: in SQL it {} fact `{name}`, but in the model {c} {} {table}",
+                        slicer.name,
+                        if sql_filters { "filters" } else { "does not filter" },
+                        if sql_filters { "does not reach" } else { "reaches" },
+                    ));
+                }
+            }
+        }
+        for (name, field) in &self.fields {
+            let c = column(&format!("field `{name}`"), &field.powerbi)?;
+            for fact_name in field.per_fact.keys() {
+                let table = self.facts[fact_name].gold_table().unwrap_or_default();
+                if !reaches(&c.table, table) {
+                    return Err(format!("field `{name}`: fact `{fact_name}` has it in SQL, but in the model {c} does not reach {table}"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The measure named `name`.

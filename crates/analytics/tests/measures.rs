@@ -233,3 +233,32 @@ fn a_visual_must_name_real_measures_and_fields() {
     let err = Report::load(&broken).unwrap_err().to_string();
     assert!(err.contains("no measure named `Order Count`"), "{err}");
 }
+
+#[test]
+fn the_power_bi_model_must_filter_what_the_sql_filters() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("report.yml");
+    let load = |text: String| {
+        std::fs::write(&broken, text).unwrap();
+        Report::load(&broken).unwrap_err().to_string()
+    };
+    // The channel slicer filters sales only in SQL; a store column would filter returns too.
+    let err = load(text.replace("powerbi: \"fct_sales[channel]\"}", "powerbi: \"dim_store[channel]\"}"));
+    assert!(
+        err.contains("slicer `channel`: in SQL it does not filter fact `returns`, but in the model dim_store[channel] reaches fct_returns"),
+        "{err}"
+    );
+    // Without the relationship, the region slicer would not reach shipments.
+    let err = load(text.replace("    - {from: \"fct_shipments[store_key]\", to: \"dim_store[store_key]\"}\n", ""));
+    assert!(
+        err.contains(
+            "slicer `region`: in SQL it filters fact `shipments`, but in the model dim_store[region] does not reach fct_shipments"
+        ),
+        "{err}"
+    );
+    let err = load(text.replace("to: \"dim_date[date_key]\"}", "to: \"calendar[date_key]\"}"));
+    assert!(err.contains("`calendar[date_key]` names table `calendar`, which the model does not import"), "{err}");
+    let err = load(text.replace("powerbi: \"dim_date[year_month]\"", "powerbi: \"dim_date.year_month\""));
+    assert!(err.contains("field `month`: `dim_date.year_month` is not `table[column]`"), "{err}");
+}

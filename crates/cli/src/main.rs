@@ -165,6 +165,18 @@ enum ReportCommand {
         #[arg(long)]
         page: Option<String>,
     },
+    /// Write the report as a Power BI project (`<name>.pbip`, TMDL semantic model reading the
+    /// Parquet export of Gold, PBIR report) typed from the warehouse's Gold columns.
+    Powerbi {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// The report definition.
+        #[arg(long, default_value = "analytics/report.yml")]
+        report: PathBuf,
+        /// The folder to write the project into (its generated folders are replaced).
+        #[arg(long, default_value = "analytics/powerbi")]
+        out: PathBuf,
+    },
 }
 
 /// Where the report and the warehouse are, and the slicers of a request.
@@ -578,6 +590,27 @@ fn run_report_measures(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// Generates the Power BI project and says where it is and what it holds.
+fn run_report_powerbi(warehouse: &std::path::Path, definition: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let report = medallion_analytics::Report::load(definition).context("loading the report definition")?;
+    let conn = medallion_analytics::open_warehouse(warehouse)?;
+    let gold = medallion_powerbi::read_gold(&conn, &report)?;
+    let project = medallion_powerbi::generate(&report, &gold)?;
+    medallion_powerbi::write(&project, &report, out)?;
+    let visuals = project.keys().filter(|p| p.ends_with("/visual.json")).count();
+    println!(
+        "Power BI project: {} ({} tables, {} relationships, {} measures, {} pages, {} visuals, {} files)",
+        out.join(format!("{}.pbip", report.model.name)).display(),
+        report.model.tables.len(),
+        report.model.relationships.len(),
+        report.measures.len(),
+        report.pages.len(),
+        visuals,
+        project.len()
+    );
+    Ok(())
+}
+
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
 fn run_gdpr(warehouse: &std::path::Path) -> Result<()> {
     let leaks = medallion_quality::gdpr::scan(warehouse).context("scanning Gold for personal data")?;
@@ -649,6 +682,7 @@ fn main() -> ExitCode {
             run_dashboard(&warehouse, &report, std::net::SocketAddr::new(bind, port), assets, export.as_deref())
         }
         Command::Report(ReportCommand::Pages { args, page }) => run_report_pages(&args, page.as_deref()),
+        Command::Report(ReportCommand::Powerbi { warehouse, report, out }) => run_report_powerbi(&warehouse, &report, &out),
         Command::Dbt { dbt, project, profiles_dir, warehouse, target_path, log_path, args } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
             let mut launcher = medallion_silver_gold::dbt::Dbt::new(
