@@ -44,7 +44,7 @@ pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exp
             let path = dir.join(format!("{table}.parquet"));
             let tmp = dir.join(format!("{table}.parquet.tmp"));
             let sql = format!(
-                "copy (select * from w.\"{schema}\".\"{table}\") to '{}' (format parquet, compression zstd)",
+                "copy (select * from w.\"{schema}\".\"{table}\") to '{}' (format parquet, compression snappy)",
                 tmp.display().to_string().replace('\'', "''")
             );
             conn.execute_batch(&sql)?;
