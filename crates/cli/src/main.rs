@@ -458,12 +458,13 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
             let results = medallion_silver_gold::runner::build(&proj, &opts).context("building Silver and Gold")?;
             let count = |name: &str| results.iter().filter(|r| r.status.dbt_name() == name).count();
             println!(
-                "Done in {:.1} s. PASS={} WARN={} ERROR={} SKIP={} TOTAL={}",
+                "Done in {:.1} s. PASS={} WARN={} ERROR={} SKIP={} NO-OP={} TOTAL={}",
                 started.elapsed().as_secs_f64(),
                 count("success") + count("pass"),
                 count("warn"),
                 count("error") + count("fail"),
                 count("skipped"),
+                count("no-op"),
                 results.len()
             );
             if count("error") + count("fail") + count("skipped") > 0 { Err(CheckFailed.into()) } else { Ok(()) }

@@ -112,3 +112,19 @@ fn the_same_gold_gives_the_same_bytes_and_writing_drops_stale_files() {
         assert_eq!(&std::fs::read_to_string(dir.path().join(relative)).unwrap(), text, "{relative}");
     }
 }
+
+#[test]
+fn the_dbt_exposures_name_the_tables_the_report_reads() {
+    let report = report();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt/models/_exposures.yml");
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let exposures = yaml["exposures"].as_sequence().unwrap();
+    let names: Vec<&str> = exposures.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["medallion_dashboard", "medallion_powerbi"]);
+    let tables: std::collections::BTreeSet<String> = report.model.tables.keys().map(|t| format!("ref('{t}')")).collect();
+    for e in exposures {
+        let depends_on: std::collections::BTreeSet<String> =
+            e["depends_on"].as_sequence().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+        assert_eq!(depends_on, tables, "exposure {}", e["name"].as_str().unwrap());
+    }
+}

@@ -24,6 +24,9 @@ pub enum Kind {
     Test,
     /// A unit test (`unit_tests:` in YAML): a model run on given rows, compared with expected rows.
     UnitTest,
+    /// An exposure (`exposures:` in YAML): what reads the project's models outside dbt. It builds
+    /// nothing; `dbt build` lists it as `no-op` once its models are built and tested.
+    Exposure,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Kind::Snapshot => "snapshot",
             Kind::Test => "test",
             Kind::UnitTest => "unit_test",
+            Kind::Exposure => "exposure",
         }
     }
 }
@@ -78,6 +82,8 @@ pub struct Node {
     pub description: Option<String>,
     /// A model's column descriptions in YAML, as written, by column name.
     pub column_descriptions: BTreeMap<String, String>,
+    /// For an exposure: the models it reads (`depends_on: ref(...)`).
+    pub depends_on: Vec<String>,
 }
 
 /// A dbt unit test: `model` built on the `given` rows instead of its inputs must return the
@@ -128,6 +134,7 @@ impl Node {
             unit: None,
             description: None,
             column_descriptions: BTreeMap::new(),
+            depends_on: Vec::new(),
         }
     }
 
@@ -223,6 +230,16 @@ struct PropertiesFile {
     models: Vec<ModelDef>,
     #[serde(default)]
     unit_tests: Vec<UnitTestDef>,
+    #[serde(default)]
+    exposures: Vec<ExposureDef>,
+}
+
+/// An `exposures:` entry: only its name and what it depends on matter to a build.
+#[derive(Debug, Deserialize)]
+struct ExposureDef {
+    name: String,
+    #[serde(default)]
+    depends_on: Vec<String>,
 }
 
 /// A `unit_tests:` entry.
@@ -578,6 +595,26 @@ impl Project {
             }
             self.nodes
                 .push(Node { unit: Some(unit), ..Node::new(Kind::UnitTest, u.name.clone(), rel.clone(), String::new(), BTreeMap::new()) });
+        }
+        for e in &y.exposures {
+            let at = |what: String| TransformError::at(file, 0, format!("exposure {}: {what}", e.name));
+            if self.nodes.iter().any(|n| n.name == e.name && !matches!(n.kind, Kind::Test | Kind::UnitTest)) {
+                return Err(at("a model, seed, snapshot or exposure already has this name".into()));
+            }
+            let mut depends_on = Vec::new();
+            for d in &e.depends_on {
+                let model = d
+                    .trim()
+                    .strip_prefix("ref(")
+                    .and_then(|r| r.strip_suffix(')'))
+                    .map(|r| r.trim().trim_matches(|c| c == '\'' || c == '"').to_string())
+                    .ok_or_else(|| at(format!("depends_on `{d}`: the embedded runner supports ref('model') only")))?;
+                if !self.nodes.iter().any(|n| n.name == model && matches!(n.kind, Kind::Model | Kind::Seed | Kind::Snapshot)) {
+                    return Err(at(format!("depends_on `{d}`: no model, seed or snapshot `{model}`")));
+                }
+                depends_on.push(model);
+            }
+            self.nodes.push(Node { depends_on, ..Node::new(Kind::Exposure, e.name.clone(), rel.clone(), String::new(), BTreeMap::new()) });
         }
         Ok(())
     }

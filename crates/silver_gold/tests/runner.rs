@@ -464,3 +464,27 @@ fn unit_tests_run_the_model_on_given_rows_before_it_is_built() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn exposures_are_no_ops_after_their_models_and_skipped_when_one_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, w) = (project(dir.path()), warehouse(dir.path()));
+    let exposures = "version: 2\nexposures:\n  - name: finance_dashboard\n    type: dashboard\n    owner: {email: a@b.invalid}\n    depends_on: [ref('report'), ref('scaled')]\n";
+    write(&root, "models/exposures.yml", exposures);
+    let results = run(&root, &w, &[], false);
+    assert_eq!(status(&results, "finance_dashboard"), &Status::NoOp);
+    let rr: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("target/run_results.json")).unwrap()).unwrap();
+    let rows = rr["results"].as_array().unwrap();
+    let pos = |id: &str| rows.iter().position(|r| r["unique_id"] == id).unwrap_or_else(|| panic!("{id} not in run_results"));
+    assert_eq!(rows[pos("exposure.demo.finance_dashboard")]["status"], "no-op");
+    assert!(pos("model.demo.report") < pos("exposure.demo.finance_dashboard"));
+    assert!(pos("model.demo.scaled") < pos("exposure.demo.finance_dashboard"));
+    // Selected with its models' children, skipped when one fails, as dbt build does.
+    write(&root, "models/scaled.sql", "select nope from {{ ref('base') }}\n");
+    let results = run(&root, &w, &["scaled+"], false);
+    assert_eq!(status(&results, "finance_dashboard"), &Status::Skipped);
+    // A depends_on naming no model is an error naming the file.
+    write(&root, "models/exposures.yml", &exposures.replace("ref('report')", "ref('reports')"));
+    let err = Project::load(&root).err().expect("an unknown model is an error").to_string();
+    assert!(err.contains("models/exposures.yml") && err.contains("ref('reports')"), "{err}");
+}

@@ -100,7 +100,7 @@ fn priorities(planned: &[Planned], children: &[Vec<usize>]) -> Vec<Priority> {
         }
         memo[i] = Some(0); // a cycle (reported by `topological_order`) ends here
         let p = &planned[i];
-        let light = matches!(p.node.kind, Kind::Test | Kind::UnitTest)
+        let light = matches!(p.node.kind, Kind::Test | Kind::UnitTest | Kind::Exposure)
             || (p.node.kind == Kind::Model && cfg_str(&p.config, "materialized").unwrap_or("view") == "view");
         let own = if light { 1 } else { 10 };
         let behind = children[i].iter().map(|&c| chain(c, planned, children, memo)).max().unwrap_or(0);

@@ -68,11 +68,13 @@ pub(crate) fn run_node(
             snapshot(conn, &relation, p, &ctx(false))?;
             Ok(Status::Success)
         }
-        // The scheduler runs tests through data_test; a test here is a scheduling bug, reported
-        // as the node's error rather than a panic.
-        Kind::Test | Kind::UnitTest => {
-            Err(TransformError::At { file: p.node.path.clone(), line: 0, message: "a test reached the materializations".into() })
-        }
+        // The scheduler runs tests through data_test and ends exposures itself; one here is a
+        // scheduling bug, reported as the node's error rather than a panic.
+        Kind::Test | Kind::UnitTest | Kind::Exposure => Err(TransformError::At {
+            file: p.node.path.clone(),
+            line: 0,
+            message: format!("a {} reached the materializations", p.node.kind.name()),
+        }),
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) fn plan(project: &Project, macros: &Macros) -> Result<Vec<Planned>> {
             let model = planned.iter().find(|p: &&Planned| p.node.kind == Kind::Model && p.node.name == u.model);
             deps.extend(model.map(|m| m.deps.clone()).unwrap_or_default());
         }
+        deps.extend(node.depends_on.iter().cloned());
         if let Some(t) = &node.test {
             deps.push(t.model.clone());
             for v in t.args.values() {
@@ -74,7 +75,7 @@ pub(crate) fn plan(project: &Project, macros: &Macros) -> Result<Vec<Planned>> {
             }
         }
         let relation = match node.kind {
-            Kind::Test | Kind::UnitTest => None,
+            Kind::Test | Kind::UnitTest | Kind::Exposure => None,
             _ => Some(format!("{}.{}", schema_of(project, macros, &config)?, node.name)),
         };
         if let Some(r) = &relation {

@@ -24,6 +24,8 @@ pub enum Status {
     Error(String),
     /// Not run because something it depends on failed.
     Skipped,
+    /// Nothing to run (an exposure).
+    NoOp,
 }
 
 impl Status {
@@ -36,6 +38,7 @@ impl Status {
             Status::Fail(_) => "fail",
             Status::Error(_) => "error",
             Status::Skipped => "skipped",
+            Status::NoOp => "no-op",
         }
     }
 
@@ -67,6 +70,7 @@ pub(crate) fn line(n: usize, total: usize, p: &Planned, status: &Status, seconds
         Kind::Test => p.node.name.clone(),
         Kind::UnitTest => format!("unit_test {}::{}", p.node.unit.as_ref().map_or("", |u| u.model.as_str()), p.node.name),
         Kind::Seed => format!("seed {}", p.relation.as_deref().unwrap_or_default()),
+        Kind::Exposure => format!("exposure {}", p.node.name),
         Kind::Snapshot => format!("snapshot {}", p.relation.as_deref().unwrap_or_default()),
         Kind::Model => {
             format!("{} model {}", cfg_str(&p.config, "materialized").unwrap_or("view"), p.relation.as_deref().unwrap_or_default())
@@ -79,6 +83,7 @@ pub(crate) fn line(n: usize, total: usize, p: &Planned, status: &Status, seconds
         Status::Fail(k) => format!("FAIL {k}"),
         Status::Error(_) => "ERROR".to_string(),
         Status::Skipped => "SKIP".to_string(),
+        Status::NoOp => "NO-OP".to_string(),
     };
     let mut out = format!("{n:>3} of {total} {verdict:<7} {what} [{seconds:.2}s]");
     if let Status::Error(e) = status {

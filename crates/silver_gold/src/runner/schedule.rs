@@ -130,6 +130,7 @@ fn worker<'a>(run: &'a Run<'a>, conn: &Connection, state: &Mutex<Schedule<'a>>, 
             let ran = match p.node.kind {
                 Kind::Test => run_test(conn, run.project, run.macros, run.relations, p, run.opts.store_failures),
                 Kind::UnitTest => run_unit_test(conn, run.project, run.macros, run.relations, run.planned, p),
+                Kind::Exposure => Ok(Status::NoOp),
                 _ => run_node(run.project, run.macros, run.relations, conn, p, run.opts),
             };
             match ran {
