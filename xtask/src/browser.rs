@@ -3,7 +3,8 @@
 //! command to run is printed) driven by npm's `playwright-core` (which never downloads a
 //! browser). The script (`xtask/browser/check.mjs`) opens every page served and exported,
 //! fails on a console error or a failed request, compares the KPI cards with SQL computed here
-//! (not the report's SQL), changes a slicer, and saves screenshots under
+//! (not the report's SQL), clicks a bar to cross-filter, sets slicer combinations and sees the
+//! cards follow the filtered SQL, and saves screenshots under
 //! `<target>/browser-check/screenshots/`.
 
 use std::io::{BufRead, BufReader};
@@ -71,17 +72,39 @@ pub fn check(binary: &Path, warehouse: &Path, assets: &Path) -> Result<()> {
     };
     run(dashboard(&["--export"])?.arg(&export).stdout(Stdio::null()))?;
 
-    // Expected KPIs, by SQL written here against Gold.
-    let total = |filter: &str| format!("select sum(net_amount_aud) from gold.fct_sales join gold.dim_store using (store_key) {filter}");
-    let orders =
-        |filter: &str| format!("select count(distinct order_number) from gold.fct_sales join gold.dim_store using (store_key) {filter}");
-    let anz = "where region = 'ANZ'";
+    // Expected KPIs, by SQL written here against Gold (and the saved scorecard), not the
+    // report's SQL.
+    let value = |sql: &str| sql_value(binary, warehouse, &dir, sql);
+    let sales = |filter: &str| -> Result<String> {
+        let from = "from gold.fct_sales join gold.dim_store using (store_key) join gold.dim_date using (date_key)";
+        Ok(format!(
+            r#"{{"Total Sales": "{}", "Orders": "{}"}}"#,
+            value(&format!("select sum(net_amount_aud) {from} where {filter}"))?,
+            value(&format!("select count(distinct order_number) {from} where {filter}"))?
+        ))
+    };
+    let caught = "rejected_in_bronze + flagged_in_silver";
     let expected = format!(
-        r#"{{"unfiltered": {{"Total Sales": "{}", "Orders": "{}"}}, "filtered": {{"Total Sales": "{}", "Orders": "{}"}}}}"#,
-        sql_value(binary, warehouse, &dir, &total(""))?,
-        sql_value(binary, warehouse, &dir, &orders(""))?,
-        sql_value(binary, warehouse, &dir, &total(anz))?,
-        sql_value(binary, warehouse, &dir, &orders(anz))?,
+        r#"{{
+  "pages": {{
+    "Executive": {},
+    "Data Quality": {{"Detection Recall": "{}", "Detection Precision": "{}", "Rows Rejected": "{}"}}
+  }},
+  "cross_filter": {{"visual": "Sales by region", "slicer": "region", "value": "ANZ", "expected": {}}},
+  "combinations": [
+    {{"name": "region ANZ", "page": "Executive", "slicers": {{"region": "ANZ"}}, "expected": {}}},
+    {{"name": "15 Jan to 15 Feb 2024, web", "page": "Executive", "slicers": {{"from": "2024-01-15", "to": "2024-02-15", "channel": "web"}}, "expected": {}}},
+    {{"name": "EMEA, Electronics", "page": "Executive", "slicers": {{"region": "EMEA", "category": "Electronics"}}, "expected": {}}}
+  ]
+}}"#,
+        sales("true")?,
+        value(&format!("select sum({caught}) / sum(in_log) from quality.scorecard"))?,
+        value(&format!("select sum({caught}) / sum({caught} + false_alarms) from quality.scorecard"))?,
+        value("select count(*) from bronze.rejects")?,
+        sales("region = 'ANZ'")?,
+        sales("region = 'ANZ'")?,
+        sales("date_day between date '2024-01-15' and date '2024-02-15' and fct_sales.channel = 'web'")?,
+        sales("region = 'EMEA' and product_key in (select product_key from gold.dim_product_scd where category = 'Electronics')")?,
     );
 
     // Serve on a free port; the first line says where.
@@ -100,7 +123,7 @@ pub fn check(binary: &Path, warehouse: &Path, assets: &Path) -> Result<()> {
         let config = dir.join("config.json");
         let pages = r#"["Executive", "Customer", "Product", "Operations", "Data Quality"]"#;
         let text = format!(
-            r#"{{"chromium": {:?}, "url": {:?}, "export": {:?}, "screenshots": {:?}, "pages": {pages}, "slicer": {{"name": "region", "value": "ANZ"}}, "expected": {expected}}}"#,
+            r#"{{"chromium": {:?}, "url": {:?}, "export": {:?}, "screenshots": {:?}, "pages": {pages}, "expected": {expected}}}"#,
             chromium.display().to_string(),
             url.trim_end_matches('/'),
             format!("file://{}", export.join("index.html").display()),

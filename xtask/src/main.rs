@@ -228,6 +228,9 @@ fn pipeline(args: &[String]) -> Result<()> {
                 .arg(&warehouse))
         })?;
     }
+    timed("data-quality scorecard (saved for the dashboard)", || {
+        run(command_with_env(release_binary())?.args(["dq", "scorecard", "--save", "--warehouse"]).arg(&warehouse).arg("--raw").arg(&raw))
+    })?;
     timed("export silver + gold to lake/", || {
         run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
     })?;
@@ -479,7 +482,11 @@ fn dbt_check() -> Result<()> {
     );
     run(medallion(&["sql", "--db"])?.arg(&embedded).arg(&sync).stdout(std::process::Stdio::null()))?;
     both(&small, &warehouse, &embedded, "increment")?;
-    run(medallion(&["dq", "scorecard", "--require-perfect", "--warehouse"])?.arg(&warehouse).arg("--raw").arg(small.join("raw")))?;
+    // Saved into the warehouse too: the dashboard's Data Quality page (and its browser test) read it.
+    run(medallion(&["dq", "scorecard", "--require-perfect", "--save", "--warehouse"])?
+        .arg(&warehouse)
+        .arg("--raw")
+        .arg(small.join("raw")))?;
     run(medallion(&["dq", "gdpr", "--warehouse"])?.arg(&warehouse))?;
     // Every measure and every visual of the report runs on the real Gold (columns and types as
     // dbt built them).

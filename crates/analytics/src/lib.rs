@@ -54,13 +54,42 @@ pub struct Fact {
     pub columns: String,
     /// Slicer name → the column it filters in this fact.
     pub slicers: BTreeMap<String, String>,
+    /// The warehouse may lack the fact's table; its measures are then blank (not an error).
+    #[serde(default)]
+    pub optional: bool,
+    /// The Power BI model imports the fact's table (false for a table outside Gold: its
+    /// measures have no DAX and its visuals are the dashboard's only).
+    #[serde(default = "yes")]
+    pub powerbi: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Fact {
     /// The Gold table the fact's rows come from: the first table of `from` (`gold.<table>`).
     pub fn gold_table(&self) -> Option<&str> {
-        let first = self.from.split_whitespace().next()?;
-        first.strip_prefix("gold.")
+        self.relation()?.strip_prefix("gold.")
+    }
+
+    /// The first relation of `from`, `schema.table`.
+    pub fn relation(&self) -> Option<&str> {
+        self.from.split_whitespace().next()
+    }
+
+    /// The names of `columns` (`alias.column` → `column`, `expression as name` → `name`).
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns
+            .split(',')
+            .map(|c| {
+                let c = c.trim();
+                match c.rsplit_once(" as ") {
+                    Some((_, name)) => name.trim(),
+                    None => c.rsplit('.').next().unwrap_or(c).trim(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -175,8 +204,9 @@ pub struct Measure {
     pub format: String,
     /// What it means, in plain words.
     pub definition: String,
-    /// The DAX expression of the Power BI measure.
-    pub dax: String,
+    /// The DAX expression of the Power BI measure (none for a measure of facts outside the
+    /// Power BI model).
+    pub dax: Option<String>,
     /// One DuckDB select returning the value, over the facts' CTEs (see the file's header).
     pub sql: String,
 }
@@ -186,8 +216,9 @@ pub struct Measure {
 pub struct Field {
     /// What users read.
     pub label: String,
-    /// The model column a Power BI visual's axis shows, `table[column]`.
-    pub powerbi: String,
+    /// The model column a Power BI visual's axis shows, `table[column]` (none for a field of
+    /// facts outside the Power BI model only).
+    pub powerbi: Option<String>,
     /// Fact name → expression.
     #[serde(flatten)]
     pub per_fact: BTreeMap<String, String>,
@@ -259,6 +290,23 @@ pub struct Report {
     /// Fact name → the table holding its joined columns, once [`Report::materialize`] built it.
     #[serde(skip)]
     pub materialized: BTreeMap<String, String>,
+    /// Optional facts whose table the warehouse lacks (found by [`Report::materialize`]).
+    #[serde(skip)]
+    pub absent: std::collections::BTreeSet<String>,
+}
+
+/// Whether the warehouse has table or view `schema.table` (in the default catalog).
+fn relation_exists(conn: &Connection, relation: &str) -> Result<bool, AnalyticsError> {
+    let (schema, table) = relation.split_once('.').unwrap_or(("main", relation));
+    let sql_error = |source| AnalyticsError::Sql { measure: format!("looking for {relation}"), source };
+    let n: i64 = conn
+        .query_row(
+            "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+            |r| r.get(0),
+        )
+        .map_err(sql_error)?;
+    Ok(n > 0)
 }
 
 /// Opens a warehouse for the report: an in-memory DuckDB with the warehouse attached read-only
@@ -293,6 +341,9 @@ pub struct VisualValues {
     pub measures: Vec<String>,
     /// The field's label (none for a card).
     pub by: Option<String>,
+    /// The value slicer filtering the same field, if any: choosing a group sets it (the
+    /// dashboard's cross-filter on a click).
+    pub slicer: Option<String>,
     /// (group value, one value per measure); a card has one row with no group.
     pub rows: Vec<Row>,
 }
@@ -425,8 +476,32 @@ impl Report {
         // Star schema: a column of table `by` filters the rows of `fact` when they are the same
         // table or `fact` has a relationship to `by`.
         let reaches = |by: &str, fact: &str| by == fact || edges.iter().any(|(f, t)| f == fact && t == by);
-        for (name, fact) in &self.facts {
-            let table = fact.gold_table().ok_or_else(|| format!("fact `{name}`: `from` does not start with a gold table"))?;
+        for measure in &self.measures {
+            let in_model = self.facts_of(measure).iter().all(|f| self.facts[f].powerbi);
+            if in_model != measure.dax.is_some() {
+                return Err(format!(
+                    "measure `{}`: {}",
+                    measure.name,
+                    if in_model {
+                        "needs `dax` (its facts are in the Power BI model)"
+                    } else {
+                        "reads a fact outside the Power BI model, so it has no `dax`"
+                    }
+                ));
+            }
+        }
+        for page in &self.pages {
+            for v in &page.visuals {
+                let with_dax = v.measures.iter().filter(|m| self.measures.iter().any(|x| &&x.name == m && x.dax.is_some())).count();
+                if with_dax != 0 && with_dax != v.measures.len() {
+                    return Err(format!("page `{}`, visual `{}`: mixes measures in and outside the Power BI model", page.name, v.title()));
+                }
+            }
+        }
+        for (name, fact) in self.facts.iter().filter(|(_, f)| f.powerbi) {
+            let table = fact
+                .gold_table()
+                .ok_or_else(|| format!("fact `{name}`: `from` does not start with a gold table (or say `powerbi: false`)"))?;
             if !model.tables.contains_key(table) {
                 return Err(format!("fact `{name}` reads gold.{table}, which the model does not import"));
             }
@@ -444,8 +519,15 @@ impl Report {
             }
         }
         for (name, field) in &self.fields {
-            let c = column(&format!("field `{name}`"), &field.powerbi)?;
-            for fact_name in field.per_fact.keys() {
+            let in_model: Vec<&String> = field.per_fact.keys().filter(|f| self.facts[*f].powerbi).collect();
+            let Some(powerbi) = &field.powerbi else {
+                if let Some(fact) = in_model.first() {
+                    return Err(format!("field `{name}` needs `powerbi` (fact `{fact}` is in the Power BI model)"));
+                }
+                continue;
+            };
+            let c = column(&format!("field `{name}`"), powerbi)?;
+            for fact_name in in_model {
                 let table = self.facts[fact_name].gold_table().unwrap_or_default();
                 if !reaches(&c.table, table) {
                     return Err(format!("field `{name}`: fact `{fact_name}` has it in SQL, but in the model {c} does not reach {table}"));
@@ -490,6 +572,10 @@ impl Report {
     /// drops from ~0.2 s to ~0.02 s). Same rows, same results.
     pub fn materialize(&mut self, conn: &Connection) -> Result<(), AnalyticsError> {
         for (name, fact) in &self.facts {
+            if fact.optional && !relation_exists(conn, fact.relation().unwrap_or_default())? {
+                self.absent.insert(name.clone());
+                continue;
+            }
             let table = format!("memory.main.\"report_{name}\"");
             let sql = format!("create or replace table {table} as select {} from {}", fact.columns.trim(), fact.from.trim());
             conn.execute_batch(&sql).map_err(|source| AnalyticsError::Sql { measure: format!("building fact {name}"), source })?;
@@ -500,6 +586,11 @@ impl Report {
 
     /// What queries over fact `name` select from: its table once materialized, else its join.
     pub fn source(&self, name: &str, fact: &Fact) -> String {
+        if self.absent.contains(name) {
+            // No rows, the same column names: its measures are blank, its groups none.
+            let nulls: Vec<String> = fact.column_names().iter().map(|c| format!("null as {c}")).collect();
+            return format!("(select {} where false) as {name}_rows", nulls.join(", "));
+        }
         match self.materialized.get(name) {
             Some(table) => table.clone(),
             None => format!("(select {} from {}) as {name}_rows", fact.columns.trim(), fact.from.trim()),
@@ -625,6 +716,7 @@ impl Report {
                 kind: v.kind,
                 measures: v.measures.clone(),
                 by: v.by.as_ref().map(|b| self.fields[b].label.clone()),
+                slicer: v.by.as_ref().filter(|b| self.slicers.iter().any(|s| &&s.name == b && s.kind == SlicerKind::Value)).cloned(),
                 rows,
             });
         }

@@ -90,6 +90,14 @@ fn expected(conn: &Connection, measure: &str, slicers: &Slicers) -> Option<f64> 
         "Completeness" => format!(
             "select (select count(*) from t_sales where {sales} and customer_key >= 0 and store_key >= 0 and product_key >= 0 and date_key >= 0 and net_amount_aud is not null) / (select count(*) from t_sales where {sales})"
         ),
+        "FK Violation Rate" => format!(
+            "select (select count(*) from t_sales where {sales} and (customer_key < 0 or store_key < 0 or product_key < 0)) / (select count(*) from t_sales where {sales})"
+        ),
+        // The fixture's scorecard: 11 logged, 9 caught, 1 false alarm; no slicer applies.
+        "Anomalies Logged" => "select 11".to_string(),
+        "Anomalies Caught" => "select 9".to_string(),
+        "Detection Recall" => "select 9 / 11".to_string(),
+        "Detection Precision" => "select 9 / 10".to_string(),
         other => panic!("no independent query for measure `{other}`: add one"),
     };
     q(sql)
@@ -261,4 +269,21 @@ fn the_power_bi_model_must_filter_what_the_sql_filters() {
     assert!(err.contains("`calendar[date_key]` names table `calendar`, which the model does not import"), "{err}");
     let err = load(text.replace("powerbi: \"dim_date[year_month]\"", "powerbi: \"dim_date.year_month\""));
     assert!(err.contains("field `month`: `dim_date.year_month` is not `table[column]`"), "{err}");
+}
+
+#[test]
+fn a_warehouse_without_the_saved_scorecard_shows_its_measures_blank() {
+    let report = Report::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../analytics/report.yml")).unwrap();
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(GOLD).unwrap();
+    conn.execute_batch("drop table quality.scorecard").unwrap();
+    let mut built = report.clone();
+    built.materialize(&conn).unwrap();
+    assert!(built.absent.contains("scorecard"));
+    assert_eq!(built.evaluate(&conn, "Detection Recall", &Slicers::none()).unwrap(), None);
+    let page = built.evaluate_page(&conn, "Data Quality", &Slicers::none()).unwrap();
+    let scores = page.iter().find(|v| v.title.starts_with("Anomaly scorecard")).unwrap();
+    assert!(scores.rows.is_empty(), "{:?}", scores.rows);
+    // The rest of the page still reads Gold.
+    assert_eq!(built.evaluate(&conn, "Rows Rejected", &Slicers::none()).unwrap().as_deref(), Some("20"));
 }

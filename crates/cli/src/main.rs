@@ -131,6 +131,10 @@ enum DqCommand {
         /// Exit with status 1 unless every kind has 100 % recall and 100 % precision.
         #[arg(long)]
         require_perfect: bool,
+        /// Also write the scores into the warehouse (table quality.scorecard), for the
+        /// dashboard's Data Quality page.
+        #[arg(long)]
+        save: bool,
     },
     /// Scan every string column of Gold for emails, phones and addresses of customers without
     /// consent; exit 1 if any is found.
@@ -408,8 +412,11 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
 }
 
 /// Prints the scorecard; with `require_perfect`, fails (empty error: exit 1) below 100 %.
-fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_perfect: bool) -> Result<()> {
+fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_perfect: bool, save: bool) -> Result<()> {
     let scores = medallion_quality::scorecard::scorecard(warehouse, raw).context("scoring the warehouse against the ground truth")?;
+    if save {
+        medallion_quality::scorecard::save(warehouse, &scores).context("saving the scorecard into the warehouse")?;
+    }
     println!(
         "{:<14} {:<28} {:>7} {:>9} {:>9} {:>7} {:>7} {:>8} {:>9}",
         "table", "anomaly kind", "in log", "rejected", "flagged", "missed", "false", "recall", "precision"
@@ -430,6 +437,9 @@ fn run_scorecard(warehouse: &std::path::Path, raw: &std::path::Path, require_per
     }
     let imperfect = scores.iter().filter(|s| s.missed > 0 || s.false_alarms > 0).count();
     println!("{} kinds (anomalies and deliberate changes) scored, {imperfect} below 100 % recall or precision", scores.len());
+    if save {
+        println!("saved as {} in {}", medallion_quality::scorecard::SAVED_TABLE, warehouse.display());
+    }
     if require_perfect && imperfect > 0 { Err(CheckFailed.into()) } else { Ok(()) }
 }
 
@@ -673,7 +683,9 @@ fn main() -> ExitCode {
         Command::Gen(args) => run_gen(args).map(|_| ()),
         Command::Bronze(args) => run_bronze(args),
         Command::Sql { db, timing, query } => run_sql(db, &query, timing),
-        Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect }) => run_scorecard(&warehouse, &raw, require_perfect),
+        Command::Dq(DqCommand::Scorecard { warehouse, raw, require_perfect, save }) => {
+            run_scorecard(&warehouse, &raw, require_perfect, save)
+        }
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),

@@ -183,8 +183,10 @@ pub(crate) fn report(columns: &ModelColumns) -> Result<Project, PowerBiError> {
                 }),
             )?;
         }
-        let cards: Vec<&Visual> = page.visuals.iter().filter(|v| v.kind == VisualKind::Card).collect();
-        let charts: Vec<&Visual> = page.visuals.iter().filter(|v| v.kind != VisualKind::Card).collect();
+        // Visuals of measures outside the model (no DAX) are the dashboard's only.
+        let in_model = |v: &&Visual| v.measures.iter().all(|m| report.measures.iter().any(|x| &x.name == m && x.dax.is_some()));
+        let cards: Vec<&Visual> = page.visuals.iter().filter(in_model).filter(|v| v.kind == VisualKind::Card).collect();
+        let charts: Vec<&Visual> = page.visuals.iter().filter(in_model).filter(|v| v.kind != VisualKind::Card).collect();
         let cards_y = GAP * 2 + SLICER_HEIGHT;
         for (visual, position) in cards.iter().zip(row(cards.len().max(1) as u32, cards_y, CARD_HEIGHT)) {
             add(
@@ -208,7 +210,8 @@ pub(crate) fn report(columns: &ModelColumns) -> Result<Project, PowerBiError> {
             let position = &slots[if spans_page { 0 } else { i % 2 }];
             let by = visual.by.as_deref().unwrap_or_default();
             let field = &report.fields[by];
-            let axis = columns.resolve(&format!("field `{by}`"), &field.powerbi)?;
+            let powerbi = field.powerbi.as_deref().ok_or_else(|| PowerBiError::Model(format!("field `{by}` has no `powerbi` column")))?;
+            let axis = columns.resolve(&format!("field `{by}`"), powerbi)?;
             let values: Vec<Value> = visual.measures.iter().map(|m| measure_projection(measures, m)).collect();
             let first = json!({"Measure": {"Expression": {"SourceRef": {"Entity": measures}}, "Property": visual.measures[0]}});
             let (visual_type, query_state, sort) = match visual.kind {

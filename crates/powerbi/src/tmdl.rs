@@ -260,10 +260,11 @@ fn measures_table(columns: &ModelColumns) -> String {
     let mut text = String::new();
     description(&mut text, 0, "Every measure of the report (analytics/report.yml); amounts in AUD.");
     let _ = writeln!(text, "table {}\n\tlineageTag: {}\n", name(table), guid(&format!("table {table}")));
-    for m in &columns.report.measures {
+    // A measure without DAX reads facts outside the model (the dashboard's only).
+    for (m, dax) in columns.report.measures.iter().filter_map(|m| Some((m, m.dax.as_deref()?))) {
         description(&mut text, 1, &m.definition);
         let _ = write!(text, "\tmeasure {} =", name(&m.name));
-        expression(&mut text, 1, &m.dax);
+        expression(&mut text, 1, dax);
         let _ = writeln!(
             text,
             "\t\tformatString: {}\n\t\tdisplayFolder: {}\n\t\tlineageTag: {}\n",

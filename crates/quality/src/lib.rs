@@ -1,4 +1,5 @@
-//! Data quality over a medallion warehouse, reading it only (attached read-only):
+//! Data quality over a medallion warehouse, reading it only (attached read-only; the one write
+//! is [`scorecard::save`], into its own `quality` schema):
 //! - [`scorecard`]: for each anomaly kind of the generator's ground-truth log, how many rows
 //!   Bronze rejected or Silver flagged (recall) and how many it raised wrongly (precision);
 //! - [`compare`]: two warehouses table by table, and two runs' `run_results.json` node by node;

@@ -102,6 +102,46 @@ pub fn scorecard(warehouse: &Path, raw: &Path) -> Result<Vec<KindScore>, Quality
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The table [`save`] writes: `quality.scorecard` in the warehouse, so the dashboard's Data
+/// Quality page can show recall and precision (only generated data has a ground truth, so it is
+/// not a dbt model over Gold).
+pub const SAVED_TABLE: &str = "quality.scorecard";
+
+/// Writes `scores` into the warehouse as [`SAVED_TABLE`] (replacing it): one row per kind, with
+/// the time it was scored.
+pub fn save(warehouse: &Path, scores: &[KindScore]) -> Result<(), QualityError> {
+    if !warehouse.is_file() {
+        return Err(QualityError::NoWarehouse(warehouse.to_path_buf()));
+    }
+    let conn = Connection::open(warehouse).map_err(|source| QualityError::Attach { path: warehouse.to_path_buf(), source })?;
+    conn.execute_batch(&format!(
+        "begin;
+         create schema if not exists quality;
+         create or replace table {SAVED_TABLE} (
+             table_name varchar not null, kind varchar not null, in_log bigint not null,
+             rejected_in_bronze bigint not null, flagged_in_silver bigint not null, missed bigint not null,
+             false_alarms bigint not null, scored_at timestamp not null
+         );"
+    ))?;
+    // A few dozen rows: plain inserts, stamped by DuckDB's clock in UTC.
+    let mut insert =
+        conn.prepare(&format!("insert into {SAVED_TABLE} values (?, ?, ?, ?, ?, ?, ?, current_timestamp at time zone 'UTC')"))?;
+    for s in scores {
+        let n = |v: u64| v as i64;
+        insert.execute(params![
+            s.table,
+            s.kind,
+            n(s.in_log),
+            n(s.rejected_in_bronze),
+            n(s.flagged_in_silver),
+            n(s.missed),
+            n(s.false_alarms)
+        ])?;
+    }
+    conn.execute_batch("commit")?;
+    Ok(())
+}
+
 /// Changes are keyed with when they take effect (`key@YYYY-MM-DD` from the increment file's
 /// first day, or `key@v<version>` for returns), so a version at the wrong time is not a match.
 const SCORE_SQL: &str = "

@@ -2,7 +2,7 @@
 //! line) or a Silver flag (by key), one missed, a flag and a reject without a log entry (false
 //! alarms), and a deliberate change seen at the wrong business date (missed + false alarm).
 
-use medallion_quality::scorecard::scorecard;
+use medallion_quality::scorecard::{SAVED_TABLE, save, scorecard};
 
 #[test]
 fn recall_and_precision_count_matches_misses_and_false_alarms() {
@@ -46,4 +46,18 @@ fn recall_and_precision_count_matches_misses_and_false_alarms() {
     // The price change is logged from 2024-03-01; a version from 2024-03-02 is the wrong date.
     let price = get("products", "price_change");
     assert_eq!((price.in_log, price.caught(), price.missed, price.false_alarms), (1, 0, 1, 1));
+
+    // Saved for the dashboard: the same counts in quality.scorecard, replaced on each save.
+    save(&warehouse, &scores).unwrap();
+    save(&warehouse, &scores).unwrap();
+    let conn = duckdb::Connection::open(&warehouse).unwrap();
+    let (rows, caught, alarms): (i64, i64, i64) = conn
+        .query_row(
+            &format!("select count(*), sum(rejected_in_bronze + flagged_in_silver), sum(false_alarms) from {SAVED_TABLE}"),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let want = |f: fn(&medallion_quality::scorecard::KindScore) -> u64| scores.iter().map(f).sum::<u64>() as i64;
+    assert_eq!((rows, caught, alarms), (scores.len() as i64, want(|s| s.caught()), want(|s| s.false_alarms)));
 }
