@@ -53,6 +53,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   bench bronze [--scale 1]          Bronze throughput per table, against DuckDB's CSV → Parquet
   bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
+  bench dashboard [--scale 1]       the dashboard's start and each page's load over HTTP (or --warehouse W)
   shape                             the crate graph's forbidden arrows and unused dependencies
   dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
   sample                            rewrite data_raw/samples/ (after an intended output change)
@@ -515,8 +516,102 @@ fn bench(args: &[String]) -> Result<()> {
         Some("gen") => bench_gen(&args[1..]),
         Some("bronze") => bench_bronze(&args[1..]),
         Some("transform") => bench_transform(&args[1..]),
-        _ => Err("usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1] | bench transform [--scale 1]".into()),
+        Some("dashboard") => bench_dashboard(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1] | bench transform [--scale 1] | bench dashboard [--scale 1 | --warehouse W]"
+                .into(),
+        ),
     }
+}
+
+/// `medallion dashboard` (release) on a scale-S warehouse (built here: gen, bronze, embedded
+/// transform, saved scorecard; or `--warehouse`): the time until it serves (the facts are
+/// built once at start), then each page's `/api/page` over HTTP, unfiltered and under a
+/// quarter and a region, five times each (best, median, worst).
+fn bench_dashboard(args: &[String]) -> Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let scale = flag(args, "--scale").unwrap_or("1");
+    timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
+    let dir = target_dir().join("bench-dashboard");
+    let quiet = || std::process::Stdio::null();
+    let warehouse = match flag(args, "--warehouse") {
+        Some(w) => PathBuf::from(w),
+        None => {
+            let _ = std::fs::remove_dir_all(&dir);
+            let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
+            timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).stdout(quiet())))?;
+            timed("bronze", || run(bronze_command(release_binary(), &raw, &dir.join("lake"), &warehouse)?.stdout(quiet())))?;
+            timed("silver + gold (embedded)", || {
+                run(command_with_env(release_binary())?
+                    .args(["transform", "--engine", "embedded", "--project"])
+                    .arg(workspace_root().join("dbt"))
+                    .arg("--warehouse")
+                    .arg(&warehouse)
+                    .arg("--target-path")
+                    .arg(dir.join("target"))
+                    .stdout(quiet()))
+            })?;
+            run(command_with_env(release_binary())?
+                .args(["dq", "scorecard", "--save", "--warehouse"])
+                .arg(&warehouse)
+                .arg("--raw")
+                .arg(&raw)
+                .stdout(quiet()))?;
+            warehouse
+        }
+    };
+    let assets = ensure_dashboard_assets()?;
+    let started = Instant::now();
+    let mut server = command_with_env(release_binary())?
+        .arg("dashboard")
+        .arg("--warehouse")
+        .arg(&warehouse)
+        .arg("--report")
+        .arg(workspace_root().join("analytics/report.yml"))
+        .arg("--assets")
+        .arg(&assets)
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(quiet())
+        .spawn()
+        .map_err(|e| format!("starting the dashboard: {e}"))?;
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().ok_or("no stdout from the dashboard")?).read_line(&mut first).map_err(|e| e.to_string())?;
+    let ready = started.elapsed().as_secs_f64();
+    let result = (|| -> Result<()> {
+        let url = first.split_whitespace().find(|w| w.starts_with("http://")).ok_or_else(|| format!("no address in {first:?}"))?;
+        let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let get = |path: &str| -> Result<f64> {
+            let t = Instant::now();
+            let mut stream = std::net::TcpStream::connect(&host).map_err(|e| format!("{host}: {e}"))?;
+            write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+            let mut response = String::new();
+            stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+            if !response.starts_with("HTTP/1.1 200") {
+                return Err(format!("GET {path}: {}", response.lines().next().unwrap_or_default()));
+            }
+            Ok(t.elapsed().as_secs_f64())
+        };
+        println!("dashboard on {} (scale {scale}): serving after {ready:.2} s (facts built once)", warehouse.display());
+        println!("{:<14} {:>26} {:>26}", "page", "unfiltered best/med/worst", "Q1 2024 + ANZ best/med/worst");
+        let mut worst: f64 = 0.0;
+        for page in ["Executive", "Customer", "Product", "Operations", "Data Quality"] {
+            let name = page.replace(' ', "%20");
+            let mut cells = Vec::new();
+            for query in [format!("/api/page?name={name}"), format!("/api/page?name={name}&from=2024-01-01&to=2024-03-31&region=ANZ")] {
+                let mut times = (0..5).map(|_| get(&query)).collect::<Result<Vec<f64>>>()?;
+                times.sort_by(f64::total_cmp);
+                worst = worst.max(times[4]);
+                cells.push(format!("{:.3} / {:.3} / {:.3} s", times[0], times[2], times[4]));
+            }
+            println!("{page:<14} {:>26} {:>26}", cells[0], cells[1]);
+        }
+        println!("slowest page load: {worst:.3} s");
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 /// dbt-duckdb on scale-S Bronze: wall time per model and in total, then the five benchmark

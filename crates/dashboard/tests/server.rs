@@ -85,9 +85,15 @@ fn pages_over_http_equal_sql_and_bad_parameters_are_400() {
     // A value is data, never SQL.
     let (status, body) = get(addr, "/api/page?name=Executive&region=x%27%20or%20%271%27%3D%271");
     assert_eq!(status, 200);
-    assert!(body.contains(r#""title":"Total Sales","kind":"card","measures":["Total Sales"],"by":null,"slicer":null,"rows":[[null,[null]]]"#), "{body}");
+    assert!(
+        body.contains(r#""title":"Total Sales","kind":"card","measures":["Total Sales"],"by":null,"slicer":null,"rows":[[null,[null]]]"#),
+        "{body}"
+    );
     // A bar of a field a slicer filters names the slicer a click sets (cross-filter); a month does not.
-    assert!(body.contains(r#""title":"Sales by region","kind":"bar","measures":["Total Sales"],"by":"Region","slicer":"region""#), "{body}");
+    assert!(
+        body.contains(r#""title":"Sales by region","kind":"bar","measures":["Total Sales"],"by":"Region","slicer":"region""#),
+        "{body}"
+    );
     assert!(body.contains(r#""title":"Sales by month","kind":"line","measures":["Total Sales"],"by":"Month","slicer":null"#), "{body}");
 
     // The page and its layout.
