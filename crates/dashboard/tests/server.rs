@@ -125,3 +125,37 @@ fn the_static_export_embeds_every_page_unfiltered() {
     assert!(html.contains(&format!("\"rows\":[[null,[\"{total}\"]]]")));
     assert!(!html.contains("src=\"/assets/"), "a static page must not ask a server for its chart library");
 }
+
+#[test]
+fn every_page_over_http_carries_the_figures_the_analytics_tests_prove() {
+    // crates/analytics/tests/measures.rs proves every figure of every page equals independent
+    // SQL under these combinations; here the JSON served is exactly those figures.
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = warehouse(dir.path());
+    let addr = start(&warehouse);
+    let mut report = medallion_analytics::Report::load(&report()).unwrap();
+    let conn = medallion_analytics::open_warehouse(&warehouse).unwrap();
+    report.materialize(&conn).unwrap();
+    let combinations: [(&str, medallion_analytics::Slicers); 4] = [
+        ("", medallion_analytics::Slicers::none()),
+        ("&from=2024-01-01&to=2024-03-31", medallion_analytics::Slicers::none().between("2024-01-01", "2024-03-31")),
+        (
+            "&from=2024-02-10&to=2024-06-30&region=ANZ&channel=web",
+            medallion_analytics::Slicers::none().between("2024-02-10", "2024-06-30").with("region", "ANZ").with("channel", "web"),
+        ),
+        ("&category=Toys&country=GB", medallion_analytics::Slicers::none().with("category", "Toys").with("country", "GB")),
+    ];
+    for page in &report.pages {
+        for (query, slicers) in &combinations {
+            let (status, body) = get(addr, &format!("/api/page?name={}{query}", page.name.replace(' ', "%20")));
+            assert_eq!(status, 200, "{body}");
+            let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let visuals = serde_json::to_value(report.evaluate_page(&conn, &page.name, slicers).unwrap()).unwrap();
+            // Data Freshness moves with the clock between the two computations.
+            let strip = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+                v.as_array().unwrap().iter().filter(|x| x["title"] != "Data Freshness").cloned().collect()
+            };
+            assert_eq!(strip(&served["visuals"]), strip(&visuals), "page {} with `{query}`", page.name);
+        }
+    }
+}

@@ -15,7 +15,8 @@ pub const PAGE_WIDTH: u32 = 1280;
 /// See [`PAGE_WIDTH`].
 pub const PAGE_HEIGHT: u32 = 720;
 const GAP: u32 = 8;
-const SLICER_HEIGHT: u32 = 56;
+// Microsoft's PBIR validator: a dropdown slicer needs 76 px (header, selector, padding).
+const SLICER_HEIGHT: u32 = 80;
 const CARD_HEIGHT: u32 = 96;
 
 /// The URL of a Microsoft schema (`<path>` below `fabric/`, version included).
