@@ -260,6 +260,11 @@ fn pipeline(args: &[String]) -> Result<()> {
     })?;
     eprintln!("xtask: pipeline ({engine}): {:.1} s in all", started.elapsed().as_secs_f64());
     eprintln!(
+        "xtask: the Power BI project: {} (set its GoldFolder parameter to {})",
+        powerbi.join("Medallion.pbip").display(),
+        root.join("lake").join("gold").display()
+    );
+    eprintln!(
         "xtask: the dashboard, static: {}\nxtask: served, with slicers: {} dashboard --warehouse {} --assets {}",
         exported.join("index.html").display(),
         release_binary().display(),
