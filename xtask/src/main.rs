@@ -305,6 +305,19 @@ fn dbt_passthrough(args: &[String]) -> Result<()> {
 }
 
 /// `medallion bronze` (binary `program`) loading `raw` into `lake` with the manifest in `warehouse`.
+/// `medallion transform` with the embedded runner on the project in dbt/, into `warehouse`
+/// (dbt's target/ artifacts in `target`).
+fn embedded_transform_command(program: PathBuf, warehouse: &Path, target: &Path) -> Result<Command> {
+    let mut cmd = command_with_env(program)?;
+    cmd.args(["transform", "--engine", "embedded", "--project"])
+        .arg(workspace_root().join("dbt"))
+        .arg("--warehouse")
+        .arg(warehouse)
+        .arg("--target-path")
+        .arg(target);
+    Ok(cmd)
+}
+
 fn bronze_command(program: PathBuf, raw: &Path, lake: &Path, warehouse: &Path) -> Result<Command> {
     let mut cmd = command_with_env(program)?;
     cmd.arg("bronze").arg("--raw").arg(raw).arg("--lake").arg(lake).arg("--manifest").arg(warehouse);
@@ -547,14 +560,7 @@ fn bench_dashboard(args: &[String]) -> Result<()> {
             timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--out"]).arg(&raw).stdout(quiet())))?;
             timed("bronze", || run(bronze_command(release_binary(), &raw, &dir.join("lake"), &warehouse)?.stdout(quiet())))?;
             timed("silver + gold (embedded)", || {
-                run(command_with_env(release_binary())?
-                    .args(["transform", "--engine", "embedded", "--project"])
-                    .arg(workspace_root().join("dbt"))
-                    .arg("--warehouse")
-                    .arg(&warehouse)
-                    .arg("--target-path")
-                    .arg(dir.join("target"))
-                    .stdout(quiet()))
+                run(embedded_transform_command(release_binary(), &warehouse, &dir.join("target"))?.stdout(quiet()))
             })?;
             run(command_with_env(release_binary())?
                 .args(["dq", "scorecard", "--save", "--warehouse"])
@@ -658,15 +664,8 @@ fn bench_transform(args: &[String]) -> Result<()> {
             dbt_times.push(t.elapsed().as_secs_f64());
             dbt_warehouse = warehouse;
         } else {
-            let out = command_with_env(release_binary())?
-                .args(["transform", "--engine", "embedded", "--project"])
-                .arg(workspace_root().join("dbt"))
-                .arg("--warehouse")
-                .arg(&warehouse)
-                .arg("--target-path")
-                .arg(home.join("target"))
-                .output()
-                .map_err(|e| e.to_string())?;
+            let out =
+                embedded_transform_command(release_binary(), &warehouse, &home.join("target"))?.output().map_err(|e| e.to_string())?;
             embedded_times.push(t.elapsed().as_secs_f64());
             embedded_log = String::from_utf8_lossy(&out.stdout).to_string();
             if !out.status.success() {
