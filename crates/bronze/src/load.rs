@@ -146,11 +146,14 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
         report.recovered += 1;
         report.loaded.extend(commit_batch(&ctx, &batch)?);
     }
+    // Files just finished from the journal are in the manifest now, but loaded by this run.
+    let recovered: std::collections::BTreeSet<String> = report.loaded.iter().map(|r| r.src_path.clone()).collect();
 
     let known = manifest.known_files()?;
     let mut pending: BTreeMap<(Table, String), Vec<SourceFile>> = BTreeMap::new();
     for f in files {
         match known.get(&f.rel) {
+            Some(_) if recovered.contains(&f.rel) => {}
             Some(hash) if *hash == f.content_hash => report.skipped += 1,
             Some(_) => report.changed.push(f.rel),
             None => pending.entry((f.table, f.partition.clone())).or_default().push(f),

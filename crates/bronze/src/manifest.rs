@@ -142,6 +142,27 @@ impl Manifest {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether the warehouse holds a manifest (a run of `medallion bronze` made it).
+    pub fn exists(&self) -> Result<bool, BronzeError> {
+        let n: i64 = self.conn().query_row(
+            "select count(*) from information_schema.tables where table_name = 'manifest_processed_files'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The files whose last attempt failed as a whole: (path, why), by path.
+    pub fn failed_files(&self) -> Result<Vec<(String, String)>, BronzeError> {
+        if !self.exists()? {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare("select src_path, message from manifest_processed_files where status = 'failed' order by 1")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Files already processed: path → content hash. Failed files are left out, so they are
     /// tried again (and replaced) when their content changes.
     pub fn known_files(&self) -> Result<HashMap<String, String>, BronzeError> {

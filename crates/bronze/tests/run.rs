@@ -244,6 +244,9 @@ fn a_crash_at_any_step_then_a_rerun_equals_a_clean_run() {
         // The lock of the "killed" run was released with it (see the kill -9 test below).
         let rerun = run(&cfg).unwrap();
         assert!(rerun.recovered >= 1, "{step}: the interrupted batches are finished from the journal");
+        // Each file is counted once: loaded now (recovered or new) or loaded before.
+        let first = manifest(&cfg.manifest).len();
+        assert_eq!(rerun.loaded.len() + rerun.skipped, first, "{step}: files counted twice or missed");
         let (m, d, r) = state(dir.path());
         assert_eq!(m, clean_manifest, "{step}: manifest differs");
         assert_eq!(r, clean_rejects, "{step}: rejects differ");

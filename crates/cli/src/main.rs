@@ -25,6 +25,11 @@ enum Command {
     /// Generate the eleven raw sources (deterministic for a seed, anomalies logged).
     Gen(GenArgs),
     /// Load the raw sources into Bronze (Parquet + Delta), rejects kept, every file in the manifest.
+    ///
+    /// Exit status: 0 every file loaded (some rows may be in the rejects); 1 some file failed
+    /// as a whole (empty, unreadable, every row rejected) or changed since it was loaded — each
+    /// named on stderr, the other files loaded; 2 the run could not happen (no raw files, lake
+    /// locked, bad paths).
     Bronze(BronzeArgs),
     /// Build Silver and Gold from the dbt project, like `dbt build`: embedded DuckDB (no Python) or dbt-duckdb.
     Transform {
@@ -348,6 +353,9 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
     if !args.raw.is_dir() {
         bail!("--raw {}: no such folder (run `medallion gen` first)", args.raw.display());
     }
+    if std::fs::read_dir(&args.raw).map(|mut d| d.next().is_none()).unwrap_or(false) {
+        bail!("--raw {}: the folder is empty (run `medallion gen` first)", args.raw.display());
+    }
     let tables = parse_tables(&args.tables)?;
     let cfg = medallion_bronze::BronzeConfig { raw: args.raw, lake: args.lake, manifest: args.manifest, dry_run: args.dry_run, tables };
     let bars = Bars::new();
@@ -380,13 +388,20 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
             println!("  {t:<16} {code:<28} {n:>9}");
         }
     }
-    let failed: Vec<&str> =
-        report.loaded.iter().filter(|r| r.status == medallion_bronze::manifest::FileStatus::Failed).map(|r| r.message.as_str()).collect();
-    for f in &failed {
-        println!("failed: {f}");
+    // Files that need the user: on stderr, so cron and CI see them, and exit status 1.
+    let mut problems = Vec::new();
+    for r in &report.loaded {
+        if r.status == medallion_bronze::manifest::FileStatus::Failed {
+            problems.push(format!("{}: not loaded: {}", r.src_path, r.message));
+        } else if r.rows_read > 0 && r.rows_loaded == 0 {
+            let reasons: Vec<String> = r.rejects_by_reason.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
+            problems.push(format!("{}: every row rejected ({} rows: {}); see bronze.rejects", r.src_path, r.rows_read, reasons.join(", ")));
+        }
     }
     for c in &report.changed {
-        println!("changed since loaded, not reloaded: {c}");
+        problems.push(format!(
+            "{c}: changed since it was loaded; not reloaded (Bronze keeps what it loaded: restore the file, or give the new data a new file name)"
+        ));
     }
     // Not loaded: said once, with a few names to see what they are.
     if let Some(first) = report.unrecognised.first() {
@@ -398,16 +413,28 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
             if more > 0 { format!(" and {more} more") } else { String::new() }
         );
     }
+    let failed = report.loaded.iter().filter(|r| r.status == medallion_bronze::manifest::FileStatus::Failed).count();
     println!(
-        "{} files {}, {} already loaded, {} changed, {} recovered from an interrupted run, {:.2} s{}",
-        report.loaded.len(),
+        "{} files {}{}, {} already loaded, {} changed, {} batches recovered from an interrupted run, {:.2} s{}",
+        report.loaded.len() - failed,
         if cfg.dry_run { "would load (dry run, nothing written)" } else { "loaded" },
+        if failed > 0 { format!(", {failed} failed") } else { String::new() },
         report.skipped,
         report.changed.len(),
         report.recovered,
         report.seconds,
         peak_rss_mb().map(|m| format!(", peak RSS {m:.0} MB")).unwrap_or_default()
     );
+    if report.loaded.is_empty() && report.skipped == 0 && report.changed.is_empty() {
+        bail!("no raw files under {} (run `medallion gen`, or point --raw at a raw folder)", cfg.raw.display());
+    }
+    for p in &problems {
+        eprintln!("medallion: bronze: {p}");
+    }
+    if !problems.is_empty() {
+        eprintln!("medallion: bronze: {} file(s) need attention; every other file is loaded", problems.len());
+        return Err(CheckFailed.into());
+    }
     Ok(())
 }
 
@@ -450,10 +477,25 @@ struct Selection {
     store_failures: bool,
 }
 
+/// The raw files the manifest records as failed (path, why), after checking the warehouse is
+/// one Bronze made.
+fn bronze_failed_files(warehouse: &std::path::Path) -> Result<Vec<(String, String)>> {
+    if !warehouse.is_file() {
+        bail!("{}: no warehouse (run `medallion bronze` first)", warehouse.display());
+    }
+    let manifest =
+        medallion_bronze::manifest::Manifest::open_read_only(warehouse).with_context(|| format!("opening {}", warehouse.display()))?;
+    if !manifest.exists()? {
+        bail!("{}: no Bronze manifest in this warehouse (run `medallion bronze` first)", warehouse.display());
+    }
+    Ok(manifest.failed_files()?)
+}
+
 fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path::Path, how: Selection, target: PathBuf) -> Result<()> {
     let Selection { select, full_refresh, store_failures } = how;
     let started = std::time::Instant::now();
-    match engine {
+    let failed = bronze_failed_files(warehouse)?;
+    let result = match engine {
         "embedded" => {
             let proj = medallion_silver_gold::project::Project::load(project)
                 .with_context(|| format!("loading the dbt project {}", project.display()))?;
@@ -495,7 +537,12 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
             if dbt.run(&args)? { Ok(()) } else { Err(CheckFailed.into()) }
         }
         other => bail!("--engine {other}: expected embedded or dbt"),
+    };
+    // Raw files Bronze could not load are missing from what was just built: say so every time.
+    for (file, message) in &failed {
+        eprintln!("medallion: transform: warning: {file} is not in Bronze ({message}); Silver and Gold lack its rows");
     }
+    result
 }
 
 /// Prints the nodes whose status differs; fails (exit 1) if any does.

@@ -59,3 +59,91 @@ fn a_small_run_prints_a_summary() {
     assert!(stdout.contains("ground-truth records"));
     assert!(dir.path().join("customers.csv").exists());
 }
+
+/// `medallion bronze` on `raw` into `dir`'s lake and warehouse.
+fn bronze(raw: &std::path::Path, dir: &std::path::Path) -> Output {
+    let lake = dir.join("lake");
+    let warehouse = dir.join("warehouse.duckdb");
+    medallion(&["bronze", "--raw", raw.to_str().unwrap(), "--lake", lake.to_str().unwrap(), "--manifest", warehouse.to_str().unwrap()])
+}
+
+#[test]
+fn bronze_exit_status_says_whether_every_file_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let out = medallion(&["gen", "--scale", "0.001", "--days", "3", "--out", raw.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+
+    // 0: everything loaded (rows with anomalies go to the rejects, which is not a failure).
+    let clean = bronze(&raw, &dir.path().join("clean"));
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert_eq!(stderr(&clean), "");
+
+    // 1: a file failed as a whole, or every row of it was rejected; the others loaded.
+    let bad = dir.path().join("bad-raw");
+    copy_dir(&raw, &bad);
+    std::fs::write(bad.join("stores.csv"), b"").unwrap();
+    std::fs::write(bad.join("suppliers.csv"), b"colour,size\nred,2\nblue,3\n").unwrap();
+    let run = bronze(&bad, &dir.path().join("bad"));
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("stores.csv: not loaded: empty_file"), "{err}");
+    assert!(err.contains("suppliers.csv: every row rejected (2 rows"), "{err}");
+    assert!(err.contains("2 file(s) need attention"), "{err}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("1 failed"), "the summary counts the failed file");
+
+    // The transform that follows says which raw file its tables lack, every time.
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dbt");
+    let bad_warehouse = dir.path().join("bad/warehouse.duckdb");
+    let transform = |warehouse: &std::path::Path| {
+        medallion(&[
+            "transform",
+            "--select",
+            "stg_suppliers",
+            "--project",
+            project.to_str().unwrap(),
+            "--warehouse",
+            warehouse.to_str().unwrap(),
+            "--target-path",
+            dir.path().join("target").to_str().unwrap(),
+        ])
+    };
+    let built = transform(&bad_warehouse);
+    assert!(stderr(&built).contains("warning: stores.csv is not in Bronze (empty_file"), "{}", stderr(&built));
+    // A transform with no warehouse says what to run first, in one line.
+    assert_error_chain(&transform(&dir.path().join("nowhere.duckdb")), "run `medallion bronze` first");
+
+    // 1: a file changed after it was loaded is named, not silently ignored.
+    let changed = dir.path().join("changed-raw");
+    copy_dir(&raw, &changed);
+    let lake = dir.path().join("changed");
+    assert_eq!(bronze(&changed, &lake).status.code(), Some(0));
+    let stores = std::fs::read_to_string(changed.join("stores.csv")).unwrap();
+    std::fs::write(changed.join("stores.csv"), stores.replacen('\n', "\n\n", 2)).unwrap();
+    let rerun = bronze(&changed, &lake);
+    assert_eq!(rerun.status.code(), Some(1), "{}", stderr(&rerun));
+    assert!(stderr(&rerun).contains("stores.csv: changed since it was loaded"), "{}", stderr(&rerun));
+
+    // 2: nothing to load at all.
+    let empty = dir.path().join("empty-raw");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_one_line_error(&bronze(&empty, &dir.path().join("empty")), "the folder is empty");
+    let foreign = dir.path().join("foreign-raw");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), b"hello").unwrap();
+    assert_error_chain(&bronze(&foreign, &dir.path().join("foreign")), "no raw files under");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target)
+        } else {
+            std::fs::copy(entry.path(), &target).map(|_| ()).unwrap()
+        }
+    }
+}
