@@ -67,6 +67,17 @@ pub enum BronzeError {
         /// What the JSON parser said.
         source: serde_json::Error,
     },
+    /// A path given to the run cannot be what it should (a lake that is a file, a warehouse that
+    /// is not a DuckDB file, a parent folder that does not exist).
+    #[error("{flag} {}: {problem}", path.display())]
+    BadPath {
+        /// The option (`--lake`, `--manifest`).
+        flag: &'static str,
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The lake holds something this version cannot continue from (another layout, a broken
     /// returns history).
     #[error("{0}")]

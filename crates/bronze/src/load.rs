@@ -78,6 +78,9 @@ pub struct RunReport {
     pub changed: Vec<String>,
     /// Files under raw/ that belong to no table.
     pub unrecognised: Vec<String>,
+    /// Files under the lake's _rejects/ that Bronze did not write or that are not whole
+    /// Parquet files: left out of the `bronze.rejects` view.
+    pub stray_rejects: Vec<PathBuf>,
     /// Batches finished from a previous, interrupted run.
     pub recovered: usize,
     /// Wall time.
@@ -123,8 +126,39 @@ pub fn run(cfg: &BronzeConfig) -> Result<RunReport, BronzeError> {
     run_with_progress(cfg, &NoProgress)
 }
 
+/// Refuses paths that cannot be a lake or a warehouse before anything is created: a lake that
+/// is a file, a lake or warehouse whose parent folder does not exist (a typo would otherwise
+/// create a tree anywhere), a warehouse file that DuckDB did not write.
+pub fn check_paths(cfg: &BronzeConfig) -> Result<(), BronzeError> {
+    let bad = |flag, path: &Path, problem: String| Err(BronzeError::BadPath { flag, path: path.to_path_buf(), problem });
+    let parent_exists = |path: &Path| path.parent().is_none_or(|p| p.as_os_str().is_empty() || p.is_dir());
+    if cfg.lake.exists() && !cfg.lake.is_dir() {
+        return bad("--lake", &cfg.lake, "is a file, not a lake folder".into());
+    }
+    if !cfg.lake.exists() && !parent_exists(&cfg.lake) {
+        return bad("--lake", &cfg.lake, "its parent folder does not exist (the lake folder itself is created)".into());
+    }
+    let warehouse = &cfg.manifest;
+    if warehouse.is_dir() {
+        return bad("--manifest", warehouse, "is a folder; give the warehouse file (e.g. duckdb/warehouse.duckdb)".into());
+    }
+    if warehouse.is_file() {
+        // DuckDB's files carry "DUCK" at bytes 8..12.
+        let mut head = [0u8; 12];
+        let is_duckdb =
+            fs::File::open(warehouse).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok() && &head[8..12] == b"DUCK";
+        if !is_duckdb {
+            return bad("--manifest", warehouse, "is not a DuckDB database file".into());
+        }
+    } else if warehouse.parent().is_some_and(|p| !p.as_os_str().is_empty() && !p.is_dir() && !parent_exists(p)) {
+        return bad("--manifest", warehouse, "its folder's parent does not exist".into());
+    }
+    Ok(())
+}
+
 /// Runs Bronze, reporting each file read to `progress`.
 pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<RunReport, BronzeError> {
+    check_paths(cfg)?;
     let started = Instant::now();
     let (files, unrecognised) = discover(&cfg.raw, &cfg.tables)?;
     if cfg.dry_run {
@@ -191,7 +225,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     })?;
     report.loaded.extend(loaded.into_iter().flatten());
     report.loaded.sort_by(|a, b| a.src_path.cmp(&b.src_path));
-    manifest.register_views(&cfg.lake)?;
+    report.stray_rejects = manifest.register_views(&cfg.lake)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -230,7 +230,7 @@ impl Manifest {
 
     /// Views `bronze.<table>` (and `bronze.rejects`) over the Bronze Parquet files, so dbt
     /// sources read them by name.
-    pub fn register_views(&self, lake: &Path) -> Result<(), BronzeError> {
+    pub fn register_views(&self, lake: &Path) -> Result<Vec<std::path::PathBuf>, BronzeError> {
         let lake = std::fs::canonicalize(lake).map_err(|e| BronzeError::io(lake, e))?;
         let conn = self.conn();
         conn.execute_batch("create schema if not exists bronze")?;
@@ -244,13 +244,42 @@ impl Manifest {
                 ))?;
             }
         }
-        let rejects = lake.join("_rejects");
-        if rejects.exists() {
+        // The rejects view lists the files Bronze wrote (`rejects-<batch>.parquet`, checked to be
+        // Parquet), so a stray or broken file under _rejects/ cannot break it: it is left out
+        // and returned, for the run to name.
+        let mut files = Vec::new();
+        let mut left_out = Vec::new();
+        for table in Table::ALL {
+            let Ok(entries) = std::fs::read_dir(lake.join("_rejects").join(table.name())) else { continue };
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()) {
+                let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                if name.starts_with("rejects-") && name.ends_with(".parquet") && is_parquet(&path) {
+                    files.push(path);
+                } else if !name.ends_with(".tmp") {
+                    left_out.push(path);
+                }
+            }
+        }
+        files.sort();
+        if !files.is_empty() {
+            let list: Vec<String> = files.iter().map(|p| format!("'{}'", p.display().to_string().replace('\'', "''"))).collect();
             conn.execute_batch(&format!(
-                "create or replace view bronze.rejects as select * from read_parquet('{}', hive_partitioning = false, filename = false)",
-                rejects.join("*").join("*.parquet").display()
+                "create or replace view bronze.rejects as select * from read_parquet([{}], hive_partitioning = false, filename = false)",
+                list.join(", ")
             ))?;
         }
-        Ok(())
+        Ok(left_out)
     }
+}
+
+/// Whether `path` looks like a whole Parquet file: "PAR1" at both ends.
+fn is_parquet(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+    f.read_exact(&mut head).is_ok()
+        && f.seek(SeekFrom::End(-4)).is_ok()
+        && f.read_exact(&mut tail).is_ok()
+        && &head == b"PAR1"
+        && &tail == b"PAR1"
 }

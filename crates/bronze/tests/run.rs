@@ -476,3 +476,34 @@ fn bad_files_do_not_stop_the_others_and_changed_files_are_reported() {
     assert_eq!(again.changed, vec!["customers.csv".to_string()]);
     assert_eq!(bronze_parquet_rows(&cfg.lake, Table::Customers).len(), before);
 }
+
+#[test]
+fn stray_files_under_rejects_are_named_and_left_out_of_the_view() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 4, false);
+    // A row that must be rejected, so there is a rejects file to keep reading.
+    let mut stores = std::fs::read_to_string(raw.join("stores.csv")).unwrap();
+    let columns = stores.lines().next().unwrap().split(',').count();
+    stores.push_str(&format!("not-a-number{}\n", ",".repeat(columns - 1)));
+    std::fs::write(raw.join("stores.csv"), stores).unwrap();
+    let cfg = config(dir.path(), &raw);
+    run(&cfg).unwrap();
+    let count = || -> i64 {
+        let conn = duckdb::Connection::open(&cfg.manifest).unwrap();
+        conn.query_row("select count(*) from bronze.rejects", [], |r| r.get(0)).unwrap()
+    };
+    let rejected = count();
+    assert!(rejected > 0, "the generated data has rejects");
+    // Someone's notes, and a rejects file cut short: neither may break the view.
+    let folder = cfg.lake.join("_rejects/customers");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("notes.parquet"), b"not parquet").unwrap();
+    std::fs::write(folder.join("rejects-broken.parquet"), b"PAR1 cut short").unwrap();
+    let report = run(&cfg).unwrap();
+    let mut names: Vec<String> = report.stray_rejects.iter().map(|p| p.file_name().unwrap().to_string_lossy().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["notes.parquet", "rejects-broken.parquet"]);
+    assert_eq!(count(), rejected, "the view still reads every real reject");
+}

@@ -428,6 +428,9 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
     if report.loaded.is_empty() && report.skipped == 0 && report.changed.is_empty() {
         bail!("no raw files under {} (run `medallion gen`, or point --raw at a raw folder)", cfg.raw.display());
     }
+    for p in &report.stray_rejects {
+        eprintln!("medallion: bronze: warning: {}: not a rejects file Bronze wrote; left out of bronze.rejects", p.display());
+    }
     for p in &problems {
         eprintln!("medallion: bronze: {p}");
     }
@@ -703,6 +706,10 @@ fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ign
 }
 
 fn run_sql(db: Option<PathBuf>, query: &str, timing: bool) -> Result<()> {
+    // A typo must not create an empty database that then answers "table not found".
+    if let Some(path) = db.as_ref().filter(|p| !p.is_file()) {
+        bail!("--db {}: no such database file (leave out --db for an in-memory session)", path.display());
+    }
     let conn = match &db {
         Some(path) => duckdb::Connection::open(path),
         None => duckdb::Connection::open_in_memory(),

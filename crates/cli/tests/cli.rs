@@ -62,6 +62,7 @@ fn a_small_run_prints_a_summary() {
 
 /// `medallion bronze` on `raw` into `dir`'s lake and warehouse.
 fn bronze(raw: &std::path::Path, dir: &std::path::Path) -> Output {
+    std::fs::create_dir_all(dir).unwrap();
     let lake = dir.join("lake");
     let warehouse = dir.join("warehouse.duckdb");
     medallion(&["bronze", "--raw", raw.to_str().unwrap(), "--lake", lake.to_str().unwrap(), "--manifest", warehouse.to_str().unwrap()])
@@ -146,4 +147,31 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).map(|_| ()).unwrap()
         }
     }
+}
+
+#[test]
+fn paths_that_cannot_be_a_lake_or_a_warehouse_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    std::fs::write(raw.join("stores.csv"), b"store_id\n1\n").unwrap();
+    let (raw, path) = (raw.to_str().unwrap(), |p: &std::path::Path| p.to_str().unwrap().to_string());
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, b"not a lake").unwrap();
+    let warehouse = path(&dir.path().join("w.duckdb"));
+
+    let lake_is_file = medallion(&["bronze", "--raw", raw, "--lake", &path(&a_file), "--manifest", &warehouse]);
+    assert_error_chain(&lake_is_file, "is a file, not a lake folder");
+    let typo = dir.path().join("no/such/parent/lake");
+    let far = medallion(&["bronze", "--raw", raw, "--lake", &path(&typo), "--manifest", &warehouse]);
+    assert_error_chain(&far, "its parent folder does not exist");
+    assert!(!dir.path().join("no").exists(), "nothing created for a typo");
+    let lake = dir.path().join("lake");
+    let not_duckdb = medallion(&["bronze", "--raw", raw, "--lake", &path(&lake), "--manifest", &path(&a_file)]);
+    assert_error_chain(&not_duckdb, "is not a DuckDB database file");
+    assert!(!lake.exists(), "a bad --manifest leaves no empty lake behind");
+
+    let missing = dir.path().join("typo.duckdb");
+    assert_error_chain(&medallion(&["sql", "--db", &path(&missing), "select 1"]), "no such database file");
+    assert!(!missing.exists(), "sql --db does not create a database");
 }
