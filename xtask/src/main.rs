@@ -46,8 +46,9 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <task>
-  pipeline [--scale S] [--seed N] [--engine embedded|dbt]
-                                    gen → bronze → silver/gold → export (release build): data_raw/, lake/, duckdb/
+  pipeline [--scale S] [--seed N] [--engine embedded|dbt] [--replace]
+                                    gen → bronze → silver/gold → export → report (release build): data_raw/, lake/,
+                                    duckdb/, analytics/; --replace starts over when S or N changed
   dbt <args…>                       dbt (from the project's venv) on dbt/ and duckdb/warehouse.duckdb
   test                              fmt, clippy, crate graph, unused deps, tests, docs, bundle, dbt parity
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
@@ -214,8 +215,34 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
     let root = workspace_root();
     let raw = root.join("data_raw");
-    timed("gen", || run(command_with_env(release_binary())?.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw)))?;
     let warehouse = root.join("duckdb").join("warehouse.duckdb");
+    let replace = args.iter().any(|a| a == "--replace");
+    if replace {
+        // A fresh, consistent lake: the new dataset replaces the old one everywhere.
+        for dir in [
+            root.join("lake").join("bronze"),
+            root.join("lake").join("_rejects"),
+            root.join("lake").join("silver"),
+            root.join("lake").join("gold"),
+        ] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        for file in ["_bronze_journal", "_dataset"] {
+            let path = root.join("lake").join(file);
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+        let _ = std::fs::remove_file(&warehouse);
+    }
+    timed("gen", || {
+        let mut cmd = command_with_env(release_binary())?;
+        cmd.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw);
+        if replace {
+            cmd.arg("--replace");
+        }
+        run(&mut cmd).map_err(|e| {
+            format!("{e}\nxtask: to start over with this dataset: cargo xtask pipeline --scale {scale} --seed {seed} --replace (deletes the old dataset's raw files, its lake and the warehouse)")
+        })
+    })?;
     // Bronze exits 1 when some files need attention (named on stderr) but loaded every other
     // file: the rest of the pipeline still runs, and the pipeline fails at the end.
     let bronze_problems = timed("bronze", || {

@@ -156,6 +156,31 @@ pub fn check_paths(cfg: &BronzeConfig) -> Result<(), BronzeError> {
     Ok(())
 }
 
+/// The file `medallion gen` writes in a raw folder naming its dataset; Bronze keeps a copy in
+/// the lake, so a lake never mixes two datasets.
+const DATASET_FILE: &str = "_dataset";
+
+/// Refuses raw files of another dataset than the lake holds (another seed, scale or extent:
+/// their files would all look "changed" and nothing would load); a first load adopts the raw
+/// folder's dataset.
+fn check_dataset(cfg: &BronzeConfig) -> Result<(), BronzeError> {
+    let Ok(raw) = fs::read_to_string(cfg.raw.join(DATASET_FILE)) else { return Ok(()) };
+    let in_lake = cfg.lake.join(DATASET_FILE);
+    match fs::read_to_string(&in_lake) {
+        Ok(lake) if lake.trim() != raw.trim() => Err(BronzeError::BadPath {
+            flag: "--raw",
+            path: cfg.raw.clone(),
+            problem: format!(
+                "holds dataset `{}` but the lake holds `{}`: load it into a new lake (--lake and --manifest elsewhere), or delete the lake and the warehouse first",
+                raw.trim(),
+                lake.trim()
+            ),
+        }),
+        Ok(_) => Ok(()),
+        Err(_) => fs::write(&in_lake, raw).map_err(|e| BronzeError::io(&in_lake, e)),
+    }
+}
+
 /// Runs Bronze, reporting each file read to `progress`.
 pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<RunReport, BronzeError> {
     check_paths(cfg)?;
@@ -166,6 +191,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     }
     fs::create_dir_all(&cfg.lake).map_err(|e| BronzeError::io(&cfg.lake, e))?;
     let _lock = crate::lock::Lock::acquire(&cfg.lake.join("_bronze.lock"))?;
+    check_dataset(cfg)?;
     let manifest = Manifest::open(&cfg.manifest)?;
     let mut report = RunReport { unrecognised, ..Default::default() };
 

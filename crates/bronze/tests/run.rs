@@ -507,3 +507,27 @@ fn stray_files_under_rejects_are_named_and_left_out_of_the_view() {
     assert_eq!(names, ["notes.parquet", "rejects-broken.parquet"]);
     assert_eq!(count(), rejected, "the view still reads every real reject");
 }
+
+#[test]
+fn a_lake_never_takes_the_files_of_another_dataset() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let (first, other) = (dir.path().join("raw"), dir.path().join("other-raw"));
+    generate(&first, "2024-06-01", 3, false);
+    let cfg = config(dir.path(), &first);
+    run(&cfg).unwrap();
+    // An increment of the same dataset loads.
+    generate(&first, "2024-06-04", 1, true);
+    assert!(!run(&cfg).unwrap().loaded.is_empty());
+    // Another extent of the same seed and scale is another dataset: refused, nothing loaded.
+    generate(&other, "2024-06-01", 5, false);
+    let before = manifest(&cfg.manifest);
+    let err = run(&BronzeConfig { raw: other.clone(), ..config(dir.path(), &other) }).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "holds dataset `seed=42 scale=0.01 start=2024-06-01 days=5` but the lake holds `seed=42 scale=0.01 start=2024-06-01 days=3`"
+        ),
+        "{err}"
+    );
+    assert_eq!(manifest(&cfg.manifest), before);
+}

@@ -260,6 +260,13 @@ struct GenArgs {
     /// Only these tables (comma-separated), e.g. customers,orders_header.
     #[arg(long, value_delimiter = ',')]
     tables: Vec<String>,
+    /// The output folder holds another dataset (other seed, scale, start or days): delete its
+    /// files first instead of refusing (a README or samples/ stay).
+    #[arg(long)]
+    replace: bool,
+    /// Write even if the estimated output is larger than the free disk space.
+    #[arg(long)]
+    force: bool,
 }
 
 /// One progress bar per table, created on first use.
@@ -309,6 +316,8 @@ fn run_gen(args: GenArgs) -> Result<Summary> {
         increment: args.increment,
         late_file: args.late_file,
         tables,
+        replace: args.replace,
+        force: args.force,
     };
     // A bad option is one line, without the "generating into" context.
     cfg.validate()?;
@@ -398,10 +407,15 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
             problems.push(format!("{}: every row rejected ({} rows: {}); see bronze.rejects", r.src_path, r.rows_read, reasons.join(", ")));
         }
     }
-    for c in &report.changed {
+    // A few names are enough to see what happened; thousands would bury the rest.
+    const SHOWN: usize = 10;
+    for c in report.changed.iter().take(SHOWN) {
         problems.push(format!(
             "{c}: changed since it was loaded; not reloaded (Bronze keeps what it loaded: restore the file, or give the new data a new file name)"
         ));
+    }
+    if report.changed.len() > SHOWN {
+        problems.push(format!("… and {} more files changed since they were loaded", report.changed.len() - SHOWN));
     }
     // Not loaded: said once, with a few names to see what they are.
     if let Some(first) = report.unrecognised.first() {

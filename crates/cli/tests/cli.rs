@@ -175,3 +175,47 @@ fn paths_that_cannot_be_a_lake_or_a_warehouse_are_refused_before_anything_is_wri
     assert_error_chain(&medallion(&["sql", "--db", &path(&missing), "select 1"]), "no such database file");
     assert!(!missing.exists(), "sql --db does not create a database");
 }
+
+#[test]
+fn gen_never_mixes_two_datasets_and_refuses_what_will_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("raw");
+    let out_s = out.to_str().unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("README.md"), b"# my notes").unwrap();
+    let generate = |extra: &[&str]| {
+        let mut args = vec!["gen", "--out", out_s];
+        args.extend_from_slice(extra);
+        medallion(&args)
+    };
+    assert!(generate(&["--scale", "0.002", "--days", "3"]).status.success());
+    let files = |root: &std::path::Path| -> usize { walk(root) };
+    let before = files(&out);
+    // Another scale into the same folder: refused, naming both datasets and the way out.
+    assert_error_chain(&generate(&["--scale", "0.001", "--days", "3"]), "holds another dataset (seed=42 scale=0.002");
+    assert_eq!(files(&out), before, "a refused run writes nothing");
+    // The same dataset again is fine; an increment of it too.
+    assert!(generate(&["--scale", "0.002", "--days", "3"]).status.success());
+    assert!(generate(&["--scale", "0.002", "--increment", "--start-date", "2023-01-04", "--days", "1"]).status.success());
+    assert_error_chain(
+        &generate(&["--scale", "0.001", "--increment", "--start-date", "2023-01-05", "--days", "1"]),
+        "holds another dataset",
+    );
+    // --replace: the old dataset's files are gone, the user's README stays.
+    assert!(generate(&["--scale", "0.001", "--days", "3", "--replace"]).status.success());
+    assert_eq!(std::fs::read_to_string(out.join("_dataset")).unwrap().trim(), "seed=42 scale=0.001 start=2023-01-01 days=3");
+    assert!(out.join("README.md").exists());
+    assert!(
+        !out.join("orders_header").read_dir().unwrap().any(|d| d.unwrap().file_name() == "order_dt=2023-01-04"),
+        "increment days of the old dataset are gone"
+    );
+    // A run that cannot fit on the disk is refused before it writes.
+    let big = dir.path().join("big");
+    let refused = medallion(&["gen", "--scale", "100", "--days", "20000", "--out", big.to_str().unwrap()]);
+    assert_error_chain(&refused, "GB are free");
+    assert_eq!(files(&big), 0);
+}
+
+fn walk(root: &std::path::Path) -> usize {
+    std::fs::read_dir(root).map_or(0, |d| d.map(|e| e.unwrap().path()).map(|p| if p.is_dir() { walk(&p) } else { 1 }).sum())
+}

@@ -86,6 +86,26 @@ pub enum GenError {
     /// The configuration asks for something the generator cannot do (scale, dates, parts).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The output folder holds another dataset; generating would mix the two.
+    #[error("{} holds another dataset ({found}); this run would write {wanted}. Use --replace to delete it first, or another --out", out.display())]
+    OtherDataset {
+        /// The output folder.
+        out: PathBuf,
+        /// The dataset there.
+        found: String,
+        /// The dataset asked for.
+        wanted: String,
+    },
+    /// The output would not fit on its disk.
+    #[error("{}: about {:.1} GB would be written but {:.1} GB are free; free space, lower --scale or --days, or use --force", out.display(), *needed as f64 / 1e9, *available as f64 / 1e9)]
+    NoSpace {
+        /// The output folder.
+        out: PathBuf,
+        /// Estimated bytes to write.
+        needed: u64,
+        /// Free bytes on its file system.
+        available: u64,
+    },
     /// A path pattern of the catalogue could not be rendered.
     #[error(transparent)]
     Schema(#[from] medallion_schema::SchemaError),
@@ -158,6 +178,10 @@ pub struct GenConfig {
     pub late_file: bool,
     /// Only the units that write these tables (all when empty).
     pub tables: Vec<Table>,
+    /// Delete another dataset found in `out` (other seed, scale or days) instead of refusing.
+    pub replace: bool,
+    /// Write even when the output's estimated size exceeds the free space.
+    pub force: bool,
 }
 
 impl GenConfig {
@@ -175,6 +199,8 @@ impl GenConfig {
             increment: false,
             late_file: false,
             tables: Vec::new(),
+            replace: false,
+            force: false,
         }
     }
 

@@ -154,9 +154,13 @@ fn a_rerun_leaves_an_identical_history_alone() {
     generate(&cfg);
     assert_eq!(log(dir.path()), before, "a rerun rewrote the returns history (new commit times)");
     assert_eq!(read_truth(dir.path()).unwrap(), truth_before);
-    // Another seed is another history: rewritten.
+    // Another seed is another dataset: refused into the same folder, rewritten with replace.
     let mut other = cfg.clone();
     other.seed += 1;
+    let refused = medallion_gen::generate(&other, &medallion_gen::NoProgress).unwrap_err().to_string();
+    assert!(refused.contains("holds another dataset"), "{refused}");
+    assert_eq!(log(dir.path()), before);
+    other.replace = true;
     generate(&other);
     assert_ne!(log(dir.path()), before);
 }

@@ -248,6 +248,8 @@ pub fn generate(cfg: &GenConfig, progress: &dyn Progress) -> Result<Summary, Gen
     let started = Instant::now();
     std::fs::create_dir_all(&cfg.out).map_err(|e| GenError::io(&cfg.out, e))?;
     probe_writable(&cfg.out)?;
+    check_space(cfg)?;
+    claim_dataset(cfg)?;
     let model = cfg.model();
     let ctx = Ctx { cfg, model: &model, progress };
     let wanted = |u: &Unit| cfg.tables.is_empty() || u.tables().iter().any(|t| cfg.tables.contains(t));
@@ -275,6 +277,106 @@ pub fn generate(cfg: &GenConfig, progress: &dyn Progress) -> Result<Summary, Gen
     }
     summary.wall_seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// The file naming the dataset an output folder holds: `seed=… scale=… start=… days=…` of
+/// its base run (increments add days of the same seed and scale).
+pub const DATASET_FILE: &str = "_dataset";
+
+/// The identity of `cfg`'s base dataset.
+fn dataset_line(cfg: &GenConfig) -> String {
+    format!("seed={} scale={} start={} days={}", cfg.seed, cfg.scale, date_string(cfg.start), cfg.days)
+}
+
+/// Makes sure `cfg.out` holds this dataset or none: a base run writes the marker, an increment
+/// must extend the dataset there (same seed and scale). Another dataset is refused — or, with
+/// `replace`, its files are deleted first — so files of two datasets never mix.
+fn claim_dataset(cfg: &GenConfig) -> Result<(), GenError> {
+    let marker = cfg.out.join(DATASET_FILE);
+    let wanted = dataset_line(cfg);
+    let found = std::fs::read_to_string(&marker).ok().map(|t| t.trim().to_string());
+    let same = |found: &str| {
+        if cfg.increment {
+            // seed and scale: the first two fields.
+            found.split(' ').take(2).eq(wanted.split(' ').take(2))
+        } else {
+            found == wanted
+        }
+    };
+    match found {
+        Some(found) if !same(&found) => {
+            if !cfg.replace {
+                return Err(GenError::OtherDataset { out: cfg.out.clone(), found, wanted });
+            }
+            remove_dataset(&cfg.out)?;
+        }
+        // No marker but table files: a folder written before markers existed, or by hand.
+        None if cfg.replace => remove_dataset(&cfg.out)?,
+        _ => {}
+    }
+    if !cfg.increment && cfg.part == 0 {
+        std::fs::write(&marker, format!("{wanted}\n")).map_err(|e| GenError::io(&marker, e))?;
+    }
+    Ok(())
+}
+
+/// Deletes what the generator writes in `out` (each table's files and folders, the
+/// ground-truth log, the marker), leaving anything else (a README, committed samples).
+fn remove_dataset(out: &Path) -> Result<(), GenError> {
+    let ours = |name: &str| {
+        name == "_anomalies"
+            || name == DATASET_FILE
+            || Table::ALL
+                .iter()
+                .any(|t| name == t.name() || name.starts_with(&format!("{}_", t.name())) || name.starts_with(&format!("{}.", t.name())))
+    };
+    for entry in std::fs::read_dir(out).map_err(|e| GenError::io(out, e))? {
+        let path = entry.map_err(|e| GenError::io(out, e))?.path();
+        if !path.file_name().is_some_and(|n| ours(&n.to_string_lossy())) {
+            continue;
+        }
+        let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        removed.map_err(|e| GenError::io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// Raw bytes written per unit of scale and per day, all tables (measured: scale 1 over the
+/// default three years wrote 1.06 GB), with a margin.
+const BYTES_PER_SCALE_DAY: f64 = 1.1e6;
+
+impl GenConfig {
+    /// About how many bytes this run writes.
+    pub fn estimated_bytes(&self) -> u64 {
+        (BYTES_PER_SCALE_DAY * self.scale * f64::from(self.days) / f64::from(self.parts)) as u64
+    }
+}
+
+/// Refuses a run whose estimated output exceeds the free space of its disk (unless `force`).
+fn check_space(cfg: &GenConfig) -> Result<(), GenError> {
+    let needed = cfg.estimated_bytes();
+    match free_bytes(&cfg.out) {
+        Some(available) if needed > available && !cfg.force => Err(GenError::NoSpace { out: cfg.out.clone(), needed, available }),
+        _ => Ok(()),
+    }
+}
+
+/// Free bytes for an unprivileged writer on the file system of `dir` (None where unknown).
+#[cfg(unix)]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a zeroed struct statvfs fills in.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_dir: &Path) -> Option<u64> {
+    None
 }
 
 fn probe_writable(dir: &Path) -> Result<(), GenError> {
