@@ -15,6 +15,7 @@ pub mod lock;
 pub mod manifest;
 pub mod read;
 pub mod returns;
+pub mod tables;
 
 use std::path::{Path, PathBuf};
 

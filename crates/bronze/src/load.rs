@@ -81,6 +81,11 @@ pub struct RunReport {
     /// Files under the lake's _rejects/ that Bronze did not write or that are not whole
     /// Parquet files: left out of the `bronze.rejects` view.
     pub stray_rejects: Vec<PathBuf>,
+    /// Bronze tables whose Delta log cannot be read (table, the file and why): their raw files
+    /// wait, the other tables load.
+    pub unreadable_tables: Vec<(Table, String)>,
+    /// Raw files not looked at because their table is unreadable.
+    pub not_loaded: usize,
     /// Batches finished from a previous, interrupted run.
     pub recovered: usize,
     /// Wall time.
@@ -197,12 +202,14 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
 
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| BronzeError::io(&cfg.lake, e))?;
-    check_table_schemas(cfg, &rt)?;
+    report.unreadable_tables = check_table_schemas(cfg, &rt)?;
     // First finish what an interrupted run left in the journal.
     let journal = cfg.lake.join("_bronze_journal");
     let deltas = Table::ALL.iter().map(|t| (*t, Mutex::new(None))).collect();
     let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress, deltas };
-    for batch in read_journal(&journal)? {
+    let unreadable: Vec<Table> = report.unreadable_tables.iter().map(|(t, _)| *t).collect();
+    // A batch of an unreadable table stays in the journal until the table is repaired.
+    for batch in read_journal(&journal)?.into_iter().filter(|b| !unreadable.contains(&b.table)) {
         report.recovered += 1;
         report.loaded.extend(commit_batch(&ctx, &batch)?);
     }
@@ -213,6 +220,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     let mut pending: BTreeMap<(Table, String), Vec<SourceFile>> = BTreeMap::new();
     for f in files {
         match known.get(&f.rel) {
+            _ if unreadable.contains(&f.table) => report.not_loaded += 1,
             Some(_) if recovered.contains(&f.rel) => {}
             Some(hash) if *hash == f.content_hash => report.skipped += 1,
             Some(_) => report.changed.push(f.rel),
@@ -384,8 +392,9 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
 /// Refuses a lake whose Bronze Delta tables have another schema than this version writes (a
 /// lake from an older medallion): appending would mix layouts, and Silver would break later
 /// with a less helpful message.
-fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Result<(), BronzeError> {
-    for table in Table::ALL {
+fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Result<Vec<(Table, String)>, BronzeError> {
+    let mut unreadable = Vec::new();
+    for table in Table::ALL.into_iter().filter(|t| cfg.tables.is_empty() || cfg.tables.contains(t)) {
         let dir = cfg.lake.join(format!("bronze/delta/{table}"));
         if !dir.join("_delta_log").exists() {
             continue;
@@ -394,7 +403,15 @@ fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Resu
             Table::Returns => (crate::layout::bronze_returns_schema(), None),
             _ => (bronze_schema(table), partition_column(table)),
         };
-        let delta = rt.block_on(medallion_delta::open(medallion_delta::table_url(&dir)?))?;
+        // One table's broken log stops that table, named with the file, never the others.
+        let delta = match rt.block_on(medallion_delta::open(medallion_delta::table_url(&dir)?)) {
+            Ok(delta) => delta,
+            Err(e) => {
+                let file = first_unreadable_log_file(&dir.join("_delta_log")).map(|f| f.display().to_string());
+                unreadable.push((table, format!("{} ({e})", file.unwrap_or_else(|| dir.join("_delta_log").display().to_string()))));
+                continue;
+            }
+        };
         if !medallion_delta::schema_matches(&delta, &schema, pcol)? {
             return Err(BronzeError::Lake(format!(
                 "{}: the table's schema is not {table}'s Bronze schema (a lake from an older medallion?); \
@@ -403,7 +420,20 @@ fn check_table_schemas(cfg: &BronzeConfig, rt: &tokio::runtime::Runtime) -> Resu
             )));
         }
     }
-    Ok(())
+    Ok(unreadable)
+}
+
+/// The first commit file of a Delta log that is not JSON lines (what a truncated or
+/// overwritten commit looks like).
+pub fn first_unreadable_log_file(log: &Path) -> Option<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        fs::read_dir(log).ok()?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+    files.sort();
+    files.into_iter().find(|f| {
+        fs::read_to_string(f).map_or(true, |text| {
+            text.lines().filter(|l| !l.trim().is_empty()).any(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+        })
+    })
 }
 
 /// Hard-links the batch's committed data files into the plain Parquet layout (a copy where

@@ -531,3 +531,102 @@ fn a_lake_never_takes_the_files_of_another_dataset() {
     );
     assert_eq!(manifest(&cfg.manifest), before);
 }
+
+#[test]
+fn a_broken_delta_log_stops_its_table_named_with_the_file_and_never_the_others() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 3, false);
+    let cfg = config(dir.path(), &raw);
+    run(&cfg).unwrap();
+    let first_commit = cfg.lake.join("bronze/delta/shipments/_delta_log/00000000000000000000.json");
+    std::fs::write(&first_commit, b"{\"commitInfo\": tru").unwrap();
+    generate(&raw, "2024-06-04", 1, true);
+    // Another table alone does not even look at shipments.
+    let only = run(&BronzeConfig { tables: vec![Table::OrdersHeader], ..config(dir.path(), &raw) }).unwrap();
+    assert!(only.unreadable_tables.is_empty());
+    assert!(only.loaded.iter().all(|r| r.table_name == Table::OrdersHeader) && !only.loaded.is_empty());
+    // Every table: shipments is named with its broken file, the others load their increment.
+    let all = run(&cfg).unwrap();
+    assert_eq!(all.unreadable_tables.len(), 1, "{:?}", all.unreadable_tables);
+    let (table, why) = &all.unreadable_tables[0];
+    assert_eq!(*table, Table::Shipments);
+    assert!(why.contains("shipments/_delta_log/00000000000000000000.json"), "{why}");
+    assert!(all.not_loaded > 0, "the shipments files wait");
+    assert!(all.loaded.iter().any(|r| r.table_name == Table::OrdersLines), "other tables load");
+    assert!(all.loaded.iter().all(|r| r.table_name != Table::Shipments));
+}
+
+#[test]
+fn delta_history_diff_view_and_restore_of_a_bad_commit() {
+    use medallion_bronze::tables;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 20, false);
+    let cfg = config(dir.path(), &raw);
+    run(&cfg).unwrap();
+    // Returns: one commit per raw version, each tagged with its Bronze load.
+    let history = tables::history(&cfg.lake, Table::Returns).unwrap();
+    assert!(history.len() >= 2, "{history:?}");
+    assert!(history.iter().all(|c| c.load.as_deref().is_some_and(|l| l.starts_with("medallion-bronze-"))), "{history:?}");
+    assert_eq!(history.iter().map(|c| c.version).collect::<Vec<_>>(), (0..history.len() as u64).collect::<Vec<_>>());
+    let latest = history.last().unwrap().version;
+    // The rows as of a version, as a view; a diff of two versions by key.
+    let first = tables::create_view_at(&cfg.lake, &cfg.manifest, Table::Returns, 0).unwrap();
+    assert_eq!(first, "bronze_history.returns_v0");
+    let count = |sql: &str| -> i64 { duckdb::Connection::open(&cfg.manifest).unwrap().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("select count(*) from bronze_history.returns_v0"), raw_returns_at(&raw, 0).len() as i64);
+    let d = tables::diff(&cfg.lake, Table::Returns, 0, latest).unwrap();
+    assert!(d.added + d.changed + d.removed > 0, "{d:?}");
+    let same = tables::diff(&cfg.lake, Table::Returns, latest, latest).unwrap();
+    assert_eq!((same.added, same.removed, same.changed), (0, 0, 0));
+    // A version that does not exist, and a restore over Bronze loads, are refused.
+    let err = tables::diff(&cfg.lake, Table::Returns, 0, latest + 5).unwrap_err().to_string();
+    assert!(err.contains(&format!("there is no version {}", latest + 5)), "{err}");
+    let err = tables::restore(&cfg.lake, Table::Returns, 0).unwrap_err().to_string();
+    assert!(err.contains("would undo Bronze loads"), "{err}");
+
+    // A bad delete made outside Bronze: restored by version, rows and mirror as before.
+    let rows_before = count("select count(*) from bronze.returns");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let url = medallion_delta::table_url(&tables::table_dir(&cfg.lake, Table::Returns)).unwrap();
+        let table = deltalake::open_table(url).await.unwrap();
+        table.delete().with_predicate("qty > 1").await.unwrap();
+    });
+    let (_, files) = tables::files_at(&cfg.lake, Table::Returns, None).unwrap();
+    assert!(!files.is_empty());
+    let restored = tables::restore(&cfg.lake, Table::Returns, latest).unwrap();
+    assert_eq!((restored.was, restored.restored, restored.now), (latest + 1, latest, latest + 2));
+    assert_eq!(
+        tables::diff(&cfg.lake, Table::Returns, latest, latest + 2).unwrap(),
+        tables::Diff { from: latest, to: latest + 2, ..Default::default() }
+    );
+    assert_eq!(count("select count(*) from bronze.returns"), rows_before, "the mirror the views read follows the restore");
+
+    // An appended table too: after a bad delete and its restore, the Parquet mirror holds
+    // exactly the table's data files again.
+    let stores_before = count("select count(*) from bronze.stores");
+    let v = tables::history(&cfg.lake, Table::Stores).unwrap().last().unwrap().version;
+    rt.block_on(async {
+        let url = medallion_delta::table_url(&tables::table_dir(&cfg.lake, Table::Stores)).unwrap();
+        deltalake::open_table(url).await.unwrap().delete().with_predicate("true").await.unwrap();
+    });
+    assert!(tables::files_at(&cfg.lake, Table::Stores, None).unwrap().1.is_empty(), "the bad delete emptied the table");
+    tables::restore(&cfg.lake, Table::Stores, v).unwrap();
+    let delta_dir = tables::table_dir(&cfg.lake, Table::Stores);
+    let mut active: Vec<PathBuf> = tables::files_at(&cfg.lake, Table::Stores, None)
+        .unwrap()
+        .1
+        .iter()
+        .map(|f| f.strip_prefix(&delta_dir).unwrap().to_path_buf())
+        .collect();
+    let mirror = cfg.lake.join("bronze/parquet/stores");
+    let mut mirrored: Vec<PathBuf> = parquet_files(&mirror).iter().map(|f| f.strip_prefix(&mirror).unwrap().to_path_buf()).collect();
+    active.sort();
+    mirrored.sort();
+    assert_eq!(mirrored, active);
+    assert_eq!(count("select count(*) from bronze.stores"), stores_before);
+}

@@ -87,6 +87,9 @@ enum Command {
     /// Data-quality checks over Silver and Gold.
     #[command(subcommand)]
     Dq(DqCommand),
+    /// The Bronze Delta tables: history, diff between versions, rows as of a version, restore.
+    #[command(subcommand)]
+    Delta(DeltaCommand),
     /// The report on Gold (analytics/report.yml).
     #[command(subcommand)]
     Report(ReportCommand),
@@ -159,6 +162,49 @@ enum DqCommand {
         /// Columns to leave out (comma-separated), e.g. run timestamps.
         #[arg(long, value_delimiter = ',')]
         ignore: Vec<String>,
+    },
+}
+
+/// Where a Bronze Delta table is.
+#[derive(clap::Args)]
+struct TableArg {
+    /// The Bronze table (e.g. returns).
+    #[arg(long)]
+    table: String,
+    /// The lake folder.
+    #[arg(long, default_value = "lake")]
+    lake: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum DeltaCommand {
+    /// Every commit of the table: version, time, operation, the Bronze load it belongs to, metrics.
+    History(TableArg),
+    /// What changed between two versions, by key: rows added, removed and changed.
+    Diff {
+        #[command(flatten)]
+        at: TableArg,
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        to: u64,
+    },
+    /// A view of the table as of a version, bronze_history.<table>_v<N>, for `medallion sql` or dbt.
+    View {
+        #[command(flatten)]
+        at: TableArg,
+        #[arg(long)]
+        version: u64,
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+    },
+    /// Restore the table to a version (Delta RESTORE; refused over a Bronze load), holding the
+    /// lake's lock; the history keeps every version.
+    Restore {
+        #[command(flatten)]
+        at: TableArg,
+        #[arg(long)]
+        version: u64,
     },
 }
 
@@ -407,6 +453,11 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
             problems.push(format!("{}: every row rejected ({} rows: {}); see bronze.rejects", r.src_path, r.rows_read, reasons.join(", ")));
         }
     }
+    for (table, why) in &report.unreadable_tables {
+        problems.push(format!(
+            "table {table}: its Delta log cannot be read: {why}; its raw files wait, the other tables loaded (see `medallion delta verify`)"
+        ));
+    }
     // A few names are enough to see what happened; thousands would bury the rest.
     const SHOWN: usize = 10;
     for c in report.changed.iter().take(SHOWN) {
@@ -439,7 +490,7 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
         report.seconds,
         peak_rss_mb().map(|m| format!(", peak RSS {m:.0} MB")).unwrap_or_default()
     );
-    if report.loaded.is_empty() && report.skipped == 0 && report.changed.is_empty() {
+    if report.loaded.is_empty() && report.skipped == 0 && report.changed.is_empty() && report.not_loaded == 0 {
         bail!("no raw files under {} (run `medallion gen`, or point --raw at a raw folder)", cfg.raw.display());
     }
     for p in &report.stray_rejects {
@@ -758,6 +809,7 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
+        Command::Delta(command) => run_delta(command),
         Command::Report(ReportCommand::Measures(args)) => run_report_measures(&args),
         Command::Dashboard { warehouse, report, bind, port, assets, export } => {
             run_dashboard(&warehouse, &report, std::net::SocketAddr::new(bind, port), assets, export.as_deref())
@@ -808,6 +860,50 @@ impl std::fmt::Display for CheckFailed {
 impl std::error::Error for CheckFailed {}
 
 /// `--tables a,b` as tables.
+/// `medallion delta …`: the Bronze Delta table operations of `medallion_bronze::tables`.
+fn run_delta(command: DeltaCommand) -> Result<()> {
+    use medallion_bronze::tables;
+    let table = |at: &TableArg| -> Result<Table> { at.table.parse::<Table>().map_err(|e| anyhow::anyhow!("--table: {e}")) };
+    match command {
+        DeltaCommand::History(at) => {
+            let t = table(&at)?;
+            println!("{:>7}  {:<23}  {:<14}  {:<36}  metrics", "version", "time (UTC)", "operation", "Bronze load");
+            for c in tables::history(&at.lake, t)? {
+                println!(
+                    "{:>7}  {:<23}  {:<14}  {:<36}  {}",
+                    c.version,
+                    c.time_utc(),
+                    c.operation,
+                    c.load.unwrap_or_else(|| "-".into()),
+                    c.metrics
+                );
+            }
+        }
+        DeltaCommand::Diff { at, from, to } => {
+            let d = tables::diff(&at.lake, table(&at)?, from, to)?;
+            println!(
+                "{} from version {} to {}: {} added, {} removed, {} changed (by key)",
+                at.table, d.from, d.to, d.added, d.removed, d.changed
+            );
+            for (kind, key) in &d.examples {
+                println!("  {kind:<8} {key}");
+            }
+        }
+        DeltaCommand::View { at, version, warehouse } => {
+            let name = tables::create_view_at(&at.lake, &warehouse, table(&at)?, version)?;
+            println!("{name}: {} as of version {version} (select * from {name})", at.table);
+        }
+        DeltaCommand::Restore { at, version } => {
+            let r = tables::restore(&at.lake, table(&at)?, version)?;
+            println!(
+                "{} restored to version {} (was {}, now version {}): {} files taken out, {} put back; the Parquet mirror follows",
+                at.table, r.restored, r.was, r.now, r.files_removed, r.files_restored
+            );
+        }
+    }
+    Ok(())
+}
+
 fn parse_tables(names: &[String]) -> Result<Vec<Table>> {
     // One line: the message names the bad table and the known ones.
     names.iter().map(|t| t.parse::<Table>().map_err(|e| anyhow::anyhow!("--tables: {e}"))).collect()

@@ -27,6 +27,7 @@ fn help_of_every_command() {
         ("help_export", &["export", "--help"]),
         ("help_dq", &["dq", "--help"]),
         ("help_sql", &["sql", "--help"]),
+        ("help_delta", &["delta", "--help"]),
     ] {
         insta::assert_snapshot!(name, run(args, tmp.path()));
     }

@@ -382,6 +382,18 @@ pub async fn open(url: url::Url) -> Result<DeltaTable, DeltaIoError> {
     Ok(DeltaTable::try_from_url(url).await?)
 }
 
+/// The commit key naming the load (application transaction) a commit belongs to, in the commit
+/// info: `medallion delta history` shows it, and a restore refuses to undo loads.
+pub const LOAD_KEY: &str = "medallion.load";
+
+/// The properties of a load's commit: its application transaction (a replay after a crash is a
+/// no-op) and its id in the commit info ([`LOAD_KEY`]).
+pub fn load_commit_properties(app_id: &str) -> CommitProperties {
+    CommitProperties::default()
+        .with_application_transaction(Transaction::new(app_id, 1))
+        .with_metadata([(LOAD_KEY.to_string(), serde_json::Value::from(app_id))])
+}
+
 /// Creates `table` with `commit`'s files as version 0 (if it has no log yet), or commits them
 /// as the next version. Returns the table as of the new version.
 pub async fn commit(
@@ -391,7 +403,7 @@ pub async fn commit(
     commit: Commit,
 ) -> Result<DeltaTable, DeltaIoError> {
     let props = match &commit.app_txn {
-        Some(id) => CommitProperties::default().with_application_transaction(Transaction::new(id, 1)),
+        Some(id) => load_commit_properties(id),
         None => CommitProperties::default(),
     };
     if table.version().is_none() {
