@@ -12,6 +12,7 @@ pub mod discover;
 pub mod layout;
 pub mod load;
 pub mod lock;
+pub mod maintain;
 pub mod manifest;
 pub mod read;
 pub mod returns;

@@ -141,8 +141,23 @@ pub struct Diff {
 pub fn diff(lake: &Path, table: Table, from: u64, to: u64) -> Result<Diff, BronzeError> {
     let (_, before) = files_at(lake, table, Some(from))?;
     let (_, after) = files_at(lake, table, Some(to))?;
-    let key = table.raw().primary_key.iter().map(|k| format!("cast(\"{k}\" as varchar)")).collect::<Vec<_>>().join(" || '|' || ");
     let conn = Connection::open_in_memory()?;
+    // The raw primary key where Bronze keeps its columns; otherwise (events keep the raw JSON
+    // line) each raw row is its own key, so rows are added or removed, never changed.
+    let columns: Vec<String> = match before.first().or(after.first()) {
+        Some(_) => {
+            let any = if before.is_empty() { &after } else { &before };
+            let mut stmt = conn.prepare(&format!("select column_name from (describe select * from {})", read_files(any)))?;
+            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        }
+        None => Vec::new(),
+    };
+    let primary = &table.raw().primary_key;
+    let key = if primary.iter().all(|k| columns.contains(k)) {
+        primary.iter().map(|k| format!("cast(\"{k}\" as varchar)")).collect::<Vec<_>>().join(" || '|' || ")
+    } else {
+        "src_row_hash".to_string()
+    };
     // A version's rows as (key, sorted hashes): a key's content is the set of its raw rows.
     let rows = |files: &[PathBuf]| {
         if files.is_empty() {

@@ -630,3 +630,46 @@ fn delta_history_diff_view_and_restore_of_a_bad_commit() {
     assert_eq!(mirrored, active);
     assert_eq!(count("select count(*) from bronze.stores"), stores_before);
 }
+
+#[test]
+fn maintenance_compacts_keeps_time_travel_and_obeys_the_retention_window() {
+    use medallion_bronze::maintain::{MaintainOptions, maintain};
+    use medallion_bronze::tables;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    generate(&raw, "2024-06-01", 5, false);
+    let cfg = config(dir.path(), &raw);
+    run(&cfg).unwrap();
+    // Daily increments: small files pile up in the unpartitioned tables.
+    for day in ["2024-06-06", "2024-06-07", "2024-06-08"] {
+        generate(&raw, day, 1, true);
+        run(&cfg).unwrap();
+    }
+    let before: Vec<Vec<String>> = Table::ALL.iter().map(|t| bronze_delta_rows(&cfg.lake, *t)).collect();
+    let versions: Vec<u64> = Table::ALL.iter().map(|t| tables::history(&cfg.lake, *t).unwrap().last().unwrap().version).collect();
+
+    // A retention shorter than the tables' one-week window is refused, changing nothing.
+    let short = MaintainOptions { retention_hours: 1, ..Default::default() };
+    assert!(maintain(&cfg.lake, &short).unwrap_err().to_string().contains("shorter than the table's time-travel window of 168 h"));
+    // A dry run changes nothing either.
+    let dry = maintain(&cfg.lake, &MaintainOptions { dry_run: true, ..Default::default() }).unwrap();
+    assert!(dry.iter().all(|m| m.active_before == m.active_after && m.compacted == (0, 0)));
+
+    let done = maintain(&cfg.lake, &MaintainOptions::default()).unwrap();
+    let compacted: Vec<_> = done.iter().filter(|m| m.compacted.0 > 0).collect();
+    assert!(!compacted.is_empty(), "some small files were compacted: {done:?}");
+    assert!(compacted.iter().all(|m| m.active_after.0 < m.active_before.0), "{compacted:?}");
+    // Same rows, in Delta and in the Parquet mirror the views read.
+    for (t, rows) in Table::ALL.iter().zip(&before) {
+        assert_eq!(&bronze_delta_rows(&cfg.lake, *t), rows, "{t}: OPTIMIZE changed rows");
+        if *t != Table::Returns {
+            assert_eq!(bronze_parquet_rows(&cfg.lake, *t), *rows, "{t}: the mirror does not follow");
+        }
+    }
+    // Time travel to the version before maintenance still reads (within the retention).
+    for (t, v) in Table::ALL.iter().zip(&versions) {
+        let d = tables::diff(&cfg.lake, *t, *v, tables::history(&cfg.lake, *t).unwrap().last().unwrap().version).unwrap();
+        assert_eq!((d.added, d.removed, d.changed), (0, 0, 0), "{t}");
+    }
+}

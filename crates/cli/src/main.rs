@@ -90,6 +90,29 @@ enum Command {
     /// The Bronze Delta tables: history, diff between versions, rows as of a version, restore.
     #[command(subcommand)]
     Delta(DeltaCommand),
+    /// OPTIMIZE (compaction, optionally Z-order) and VACUUM every Bronze Delta table, holding
+    /// the lake's lock; prints files, bytes and the time of a fixed set of queries, before and after.
+    Maintain {
+        /// The lake folder.
+        #[arg(long, default_value = "lake")]
+        lake: PathBuf,
+        /// VACUUM keeps every file a version of the last N hours uses (at least each table's
+        /// delta.deletedFileRetentionDuration, one week by default).
+        #[arg(long, default_value_t = 168)]
+        retention_hours: u64,
+        /// OPTIMIZE's target file size.
+        #[arg(long, default_value_t = 64)]
+        target_file_mb: u64,
+        /// Z-order on ingestion_ts (the column incremental Silver builds select by) instead of compacting.
+        #[arg(long)]
+        zorder: bool,
+        /// Change nothing; list the files VACUUM would delete.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+    },
     /// The report on Gold (analytics/report.yml).
     #[command(subcommand)]
     Report(ReportCommand),
@@ -454,9 +477,7 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
         }
     }
     for (table, why) in &report.unreadable_tables {
-        problems.push(format!(
-            "table {table}: its Delta log cannot be read: {why}; its raw files wait, the other tables loaded (see `medallion delta verify`)"
-        ));
+        problems.push(format!("table {table}: its Delta log cannot be read: {why}; its raw files wait, the other tables loaded"));
     }
     // A few names are enough to see what happened; thousands would bury the rest.
     const SHOWN: usize = 10;
@@ -810,6 +831,16 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
         Command::Delta(command) => run_delta(command),
+        Command::Maintain { lake, retention_hours, target_file_mb, zorder, dry_run, tables } => parse_tables(&tables).and_then(|tables| {
+            let opts = medallion_bronze::maintain::MaintainOptions {
+                retention_hours,
+                target_file_bytes: target_file_mb << 20,
+                zorder,
+                dry_run,
+                tables,
+            };
+            run_maintain(&lake, &opts)
+        }),
         Command::Report(ReportCommand::Measures(args)) => run_report_measures(&args),
         Command::Dashboard { warehouse, report, bind, port, assets, export } => {
             run_dashboard(&warehouse, &report, std::net::SocketAddr::new(bind, port), assets, export.as_deref())
@@ -860,6 +891,40 @@ impl std::fmt::Display for CheckFailed {
 impl std::error::Error for CheckFailed {}
 
 /// `--tables a,b` as tables.
+/// Prints each table's files and bytes before and after, and the fixed queries' time.
+fn run_maintain(lake: &std::path::Path, opts: &medallion_bronze::maintain::MaintainOptions) -> Result<()> {
+    use medallion_bronze::maintain;
+    if !lake.join("bronze").join("delta").is_dir() {
+        bail!("--lake {}: no Bronze Delta tables here (run `medallion bronze` first)", lake.display());
+    }
+    let before = maintain::time_queries(lake)?;
+    let done = maintain::maintain(lake, opts)?;
+    let after = maintain::time_queries(lake)?;
+    let mb = |b: u64| b as f64 / 1e6;
+    println!("{:<16} {:>22} {:>22} {:>12} {:>10} {:>8}", "table", "current files (MB)", "files on disk (MB)", "compacted", "vacuumed", "s");
+    for m in &done {
+        let table = m.table.map(|t| t.name()).unwrap_or_default();
+        println!(
+            "{table:<16} {:>22} {:>22} {:>12} {:>10} {:>8.2}",
+            format!("{} → {} ({:.1} → {:.1})", m.active_before.0, m.active_after.0, mb(m.active_before.1), mb(m.active_after.1)),
+            format!("{} → {} ({:.1} → {:.1})", m.on_disk_before.0, m.on_disk_after.0, mb(m.on_disk_before.1), mb(m.on_disk_after.1)),
+            format!("{} → {}", m.compacted.0, m.compacted.1),
+            m.vacuumed.len(),
+            m.seconds
+        );
+    }
+    if opts.dry_run {
+        println!("dry run: nothing changed; VACUUM (retention {} h) would delete:", opts.retention_hours);
+        for m in &done {
+            for f in &m.vacuumed {
+                println!("  {}/{f}", m.table.map(|t| t.name()).unwrap_or_default());
+            }
+        }
+    }
+    println!("fixed queries (every table's row count and latest load): {before:.2} s before, {after:.2} s after");
+    Ok(())
+}
+
 /// `medallion delta …`: the Bronze Delta table operations of `medallion_bronze::tables`.
 fn run_delta(command: DeltaCommand) -> Result<()> {
     use medallion_bronze::tables;

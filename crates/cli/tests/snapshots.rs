@@ -28,6 +28,7 @@ fn help_of_every_command() {
         ("help_dq", &["dq", "--help"]),
         ("help_sql", &["sql", "--help"]),
         ("help_delta", &["delta", "--help"]),
+        ("help_maintain", &["maintain", "--help"]),
     ] {
         insta::assert_snapshot!(name, run(args, tmp.path()));
     }
