@@ -268,6 +268,16 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("data-quality scorecard (saved for the dashboard)", || {
         run(command_with_env(release_binary())?.args(["dq", "scorecard", "--save", "--warehouse"]).arg(&warehouse).arg("--raw").arg(&raw))
     })?;
+    // Monitoring exits 1 on an ALERT: the rest still runs, and the pipeline fails at the end.
+    let dq_alert = timed("data-quality monitoring (quality.data_quality_metrics)", || {
+        let mut cmd = command_with_env(release_binary())?;
+        cmd.args(["dq", "monitor", "--config"]).arg(root.join("config/data_quality.yml")).arg("--warehouse").arg(&warehouse);
+        match cmd.status().map_err(|e| format!("cannot run medallion dq monitor: {e}"))?.code() {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            _ => Err("medallion dq monitor could not run (see above)".to_string()),
+        }
+    })?;
     timed("export silver + gold to lake/", || {
         run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
     })?;
@@ -310,7 +320,11 @@ fn pipeline(args: &[String]) -> Result<()> {
         warehouse.display(),
         assets.display()
     );
-    if bronze_problems { Err("Bronze reported files that need attention".into()) } else { Ok(()) }
+    match (bronze_problems, dq_alert) {
+        (false, false) => Ok(()),
+        (true, _) => Err("Bronze reported files that need attention".into()),
+        (false, true) => Err("data-quality monitoring raised an ALERT (above; `medallion dq status`)".into()),
+    }
 }
 
 /// `cargo xtask powerbi`: the committed Power BI project checked against a warehouse's Gold
@@ -545,6 +559,12 @@ fn dbt_check() -> Result<()> {
         .arg(&warehouse)
         .arg("--raw")
         .arg(small.join("raw")))?;
+    // Monitoring runs on the real Gold with the repository's thresholds: no ALERT on clean data.
+    run(medallion(&["dq", "monitor", "--config"])?
+        .arg(workspace_root().join("config/data_quality.yml"))
+        .arg("--warehouse")
+        .arg(&warehouse)
+        .stdout(std::process::Stdio::null()))?;
     run(medallion(&["dq", "gdpr", "--warehouse"])?.arg(&warehouse))?;
     // Every measure and every visual of the report runs on the real Gold (columns and types as
     // dbt built them).

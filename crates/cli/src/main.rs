@@ -167,6 +167,20 @@ enum DqCommand {
         #[arg(long)]
         save: bool,
     },
+    /// Measure the warehouse against config/data_quality.yml and append the metrics to
+    /// quality.data_quality_metrics; print them and exit 1 on any ALERT (for cron and CI).
+    Monitor {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+        /// The thresholds (the built-in copy of config/data_quality.yml when absent).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print the latest monitoring run; exit 1 on any ALERT.
+    Status {
+        #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+        warehouse: PathBuf,
+    },
     /// Scan every string column of Gold for emails, phones and addresses of customers without
     /// consent; exit 1 if any is found.
     Gdpr {
@@ -212,7 +226,7 @@ enum DeltaCommand {
         #[arg(long)]
         to: u64,
     },
-    /// A view of the table as of a version, bronze_history.<table>_v<N>, for `medallion sql` or dbt.
+    /// A view of the table as of a version, `bronze_history.<table>_v<N>`, for `medallion sql` or dbt.
     View {
         #[command(flatten)]
         at: TableArg,
@@ -758,6 +772,50 @@ fn run_report_powerbi(warehouse: &std::path::Path, definition: &std::path::Path,
     Ok(())
 }
 
+/// Measures and appends a monitoring run, prints it; exit 1 on ALERT.
+fn run_monitor(warehouse: &std::path::Path, config: Option<&std::path::Path>) -> Result<()> {
+    use medallion_quality::monitor;
+    let thresholds = monitor::Thresholds::load(config)?;
+    let (run, metrics) = monitor::run(warehouse, &thresholds).context("measuring data quality")?;
+    print_metrics(&run, &metrics)
+}
+
+/// Prints the latest monitoring run; exit 1 on ALERT.
+fn run_dq_status(warehouse: &std::path::Path) -> Result<()> {
+    match medallion_quality::monitor::latest(warehouse)? {
+        Some((run, metrics)) => print_metrics(&run, &metrics),
+        None => bail!("{}: no monitoring run yet (run `medallion dq monitor`)", warehouse.display()),
+    }
+}
+
+/// The metrics, worst first; a line per status count; exit 1 when any is ALERT.
+fn print_metrics(run: &str, metrics: &[medallion_quality::monitor::Metric]) -> Result<()> {
+    use medallion_quality::monitor::Status;
+    let mut sorted: Vec<_> = metrics.iter().filter(|m| m.warn.is_finite() || m.status != Status::Ok).collect();
+    sorted.sort_by(|a, b| b.status.cmp(&a.status).then(a.metric.cmp(&b.metric)).then(a.subject.cmp(&b.subject)));
+    println!("{:<8} {:<20} {:<52} {:>12} {:>10} {:>10}", "status", "metric", "subject", "value", "warn", "alert");
+    for m in &sorted {
+        println!(
+            "{:<8} {:<20} {:<52} {:>12.6} {:>10} {:>10}",
+            m.status.as_str(),
+            m.metric,
+            m.subject,
+            m.value,
+            format!("{}", m.warn),
+            format!("{}", m.alert)
+        );
+    }
+    let count = |s: Status| metrics.iter().filter(|m| m.status == s).count();
+    let alerts = count(Status::Alert);
+    println!(
+        "{run}: {} metrics: {} OK, {} WARNING, {alerts} ALERT (quality.data_quality_metrics)",
+        metrics.len(),
+        count(Status::Ok),
+        count(Status::Warning)
+    );
+    if alerts > 0 { Err(CheckFailed.into()) } else { Ok(()) }
+}
+
 /// Prints any leak of personal data into Gold; fails (exit 1) if there is one.
 fn run_gdpr(warehouse: &std::path::Path) -> Result<()> {
     let leaks = medallion_quality::gdpr::scan(warehouse).context("scanning Gold for personal data")?;
@@ -828,6 +886,8 @@ fn main() -> ExitCode {
         }
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
+        Command::Dq(DqCommand::Monitor { warehouse, config }) => run_monitor(&warehouse, config.as_deref()),
+        Command::Dq(DqCommand::Status { warehouse }) => run_dq_status(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
         Command::Delta(command) => run_delta(command),

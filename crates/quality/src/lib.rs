@@ -1,5 +1,7 @@
-//! Data quality over a medallion warehouse, reading it only (attached read-only; the one write
-//! is [`scorecard::save`], into its own `quality` schema):
+//! Data quality over a medallion warehouse, reading it only (attached read-only; the writes are
+//! [`scorecard::save`] and [`monitor::run`], into its own `quality` schema):
+//! - [`monitor`]: every run's metrics against `config/data_quality.yml`, appended to
+//!   `quality.data_quality_metrics` (status OK / WARNING / ALERT);
 //! - [`scorecard`]: for each anomaly kind of the generator's ground-truth log, how many rows
 //!   Bronze rejected or Silver flagged (recall) and how many it raised wrongly (precision);
 //! - [`compare`]: two warehouses table by table, and two runs' `run_results.json` node by node;
@@ -10,6 +12,7 @@
 
 pub mod compare;
 pub mod gdpr;
+pub mod monitor;
 pub mod scorecard;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +55,9 @@ pub enum QualityError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The thresholds file is not what `config/data_quality.yml` describes.
+    #[error("{0}")]
+    Config(String),
     /// A `run_results.json` that is not JSON.
     #[error("{}: not a run_results.json", path.display())]
     RunResults {
