@@ -52,6 +52,8 @@ fn filter(view: &str, slicers: &Slicers, with_date: bool, group: GroupFilter) ->
             ("source_table", "ingestion") => "table_name",
             ("reject_reason", "rejects") => "reason_code",
             ("anomaly_kind", "scorecard") => "table_name || ' · ' || kind",
+            ("monitored_metric", "monitoring") => "metric",
+            ("monitor_run", "monitoring") => "run_id",
             _ => "",
         };
         if !column.is_empty() {
@@ -74,6 +76,8 @@ fn expected(conn: &Connection, measure: &str, slicers: &Slicers, group: GroupFil
     let ingestion = filter("ingestion", slicers, true, group);
     let rejects = filter("rejects", slicers, true, group);
     let scores = filter("scorecard", slicers, true, group);
+    let monitoring = filter("monitoring", slicers, true, group);
+    let latest = format!("(select max(run_id) from quality.data_quality_metrics where {monitoring})");
     let q = |sql: String| -> Option<f64> { conn.query_row(&sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap() };
     let bounds = format!("(select min(date_day) from t_sales where {sales})");
     let last = format!("(select max(date_day) from t_sales where {sales})");
@@ -139,6 +143,16 @@ fn expected(conn: &Connection, measure: &str, slicers: &Slicers, group: GroupFil
         "Detection Precision" => format!(
             "select sum(rejected_in_bronze + flagged_in_silver) / sum(rejected_in_bronze + flagged_in_silver + false_alarms) from quality.scorecard where {scores}"
         ),
+        // The fixture's runs: the latest has one ALERT and one WARNING.
+        "DQ Alerts" => {
+            format!("select count(*) from quality.data_quality_metrics where {monitoring} and status = 'ALERT' and run_id = {latest}")
+        }
+        "DQ Warnings" => {
+            format!("select count(*) from quality.data_quality_metrics where {monitoring} and status = 'WARNING' and run_id = {latest}")
+        }
+        "Worst FK Violation Rate" => {
+            format!("select max(value) from quality.data_quality_metrics where {monitoring} and metric = 'fk_violation_rate'")
+        }
         other => panic!("no independent query for measure `{other}`: add one"),
     };
     q(sql)
@@ -345,11 +359,14 @@ fn expected_groups(conn: &Connection, field: &str, measures: &[String], slicers:
                 "Returned Quantity" | "Average Delivery Days" | "On-Time Rate" | "Rows Rejected" | "Rejection Rate" | "Rejected Raw Rows"
             ) && !m.starts_with("Anomalies")
                 && !m.starts_with("Detection")
+                && !m.starts_with("DQ ")
+                && m != "Worst FK Violation Rate"
         }
         "returns" => matches!(m.as_str(), "Returned Quantity" | "Return Rate"),
         "shipments" => matches!(m.as_str(), "Average Delivery Days" | "On-Time Rate"),
         "ingestion" => matches!(m.as_str(), "Rows Rejected" | "Rejection Rate"),
         "rejects" => m == "Rejected Raw Rows",
+        "monitoring" => m.starts_with("DQ ") || m == "Worst FK Violation Rate",
         _ => m.starts_with("Anomalies") || m.starts_with("Detection"),
     };
     for (view, relation) in [
@@ -359,6 +376,7 @@ fn expected_groups(conn: &Connection, field: &str, measures: &[String], slicers:
         ("ingestion", "gold.fct_ingestion_audit"),
         ("rejects", "gold.fct_rejects"),
         ("scorecard", "quality.scorecard"),
+        ("monitoring", "quality.data_quality_metrics"),
     ] {
         if !measures.iter().any(|m| reads(m, view)) {
             continue;
@@ -369,6 +387,8 @@ fn expected_groups(conn: &Connection, field: &str, measures: &[String], slicers:
             ("source_table", _) => "table_name",
             ("reject_reason", _) => "reason_code",
             ("anomaly_kind", _) => "table_name || ' · ' || kind",
+            ("monitored_metric", _) => "metric",
+            ("monitor_run", _) => "run_id",
             (other, _) => other,
         };
         selects.push(format!("select cast({column} as varchar) as g from {relation} where {}", filter(view, slicers, true, None)));
