@@ -333,6 +333,36 @@ pub fn open_warehouse(path: &Path) -> Result<Connection, AnalyticsError> {
     Ok(conn)
 }
 
+/// A warning for readers when the warehouse's latest transform run (`main.transform_runs`,
+/// recorded by `medallion transform`) did not finish with success: Silver and Gold may then
+/// mix two runs, or lack what a failed node builds. None when it did, or when no run is
+/// recorded (a warehouse built by dbt alone).
+pub fn transform_warning(conn: &Connection) -> Result<Option<String>, AnalyticsError> {
+    let sql_error = |source| AnalyticsError::Sql { measure: "reading main.transform_runs".into(), source };
+    let n: i64 = conn
+        .query_row(
+            "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = 'main' and table_name = 'transform_runs'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_error)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let latest: Option<(i64, String, String)> = conn
+        .query_row("select id, status, strftime(started_at, '%Y-%m-%d %H:%M') from main.transform_runs order by id desc limit 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .ok();
+    Ok(latest.and_then(|(id, status, started)| match status.as_str() {
+        "success" => None,
+        "running" => Some(format!(
+            "The latest transform (run {id}, started {started} UTC) has not finished: it is under way or was stopped, and Silver and Gold may mix two runs."
+        )),
+        _ => Some(format!("The latest transform (run {id}, started {started} UTC) failed: some Silver or Gold tables may be out of date.")),
+    }))
+}
+
 /// A measure's value as DuckDB prints it; None is NULL (Power BI's blank).
 pub type Value = Option<String>;
 /// A value of a field a visual groups by; None is NULL.

@@ -598,7 +598,20 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
     let Selection { select, full_refresh, store_failures } = how;
     let started = std::time::Instant::now();
     let failed = bronze_failed_files(warehouse)?;
-    let result = match engine {
+    if !matches!(engine, "embedded" | "dbt") {
+        bail!("--engine {engine}: expected embedded or dbt");
+    }
+    // The run is recorded from its start: readers can tell finished results from a run under
+    // way or killed midway, and the previous run_results.json never passes for this one's.
+    let (run, interrupted) = medallion_silver_gold::runs::begin(warehouse, engine, &target).context("recording the transform run")?;
+    if let Some(before) = interrupted {
+        eprintln!(
+            "medallion: transform: run {} ({}, started {} UTC) never finished; Silver and Gold may mix two runs until this one completes",
+            before.id, before.engine, before.started_at
+        );
+    }
+    // Every way the build can end, an error included, is recorded as the run's end.
+    let result = (|| match engine {
         "embedded" => {
             let proj = medallion_silver_gold::project::Project::load(project)
                 .with_context(|| format!("loading the dbt project {}", project.display()))?;
@@ -639,8 +652,9 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
             }
             if dbt.run(&args)? { Ok(()) } else { Err(CheckFailed.into()) }
         }
-        other => bail!("--engine {other}: expected embedded or dbt"),
-    };
+        other => Err(anyhow::anyhow!("--engine {other}: expected embedded or dbt")),
+    })();
+    medallion_silver_gold::runs::finish(warehouse, run.id, result.is_ok()).context("recording the end of the transform run")?;
     // Raw files Bronze could not load are missing from what was just built: say so every time.
     for (file, message) in &failed {
         eprintln!("medallion: transform: warning: {file} is not in Bronze ({message}); Silver and Gold lack its rows");

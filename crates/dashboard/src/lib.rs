@@ -52,6 +52,8 @@ pub struct Layout {
     pub slicers: Vec<SlicerLayout>,
     /// Measure name → (format string, definition).
     pub measures: BTreeMap<String, (String, String)>,
+    /// Shown above every page when the latest transform did not finish with success.
+    pub warning: Option<String>,
 }
 
 /// A page's visuals, without figures.
@@ -185,7 +187,8 @@ fn layout(report: &Report, conn: &Connection) -> Result<Layout, AnalyticsError> 
         })
         .collect();
     let measures = report.measures.iter().map(|m| (m.name.clone(), (m.format.clone(), m.definition.trim().to_string()))).collect();
-    Ok(Layout { pages, slicers, measures })
+    let warning = medallion_analytics::transform_warning(conn)?;
+    Ok(Layout { pages, slicers, measures, warning })
 }
 
 /// The request's slicers: `from` and `to` (both or neither), and one value per other slicer.

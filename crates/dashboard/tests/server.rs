@@ -159,3 +159,22 @@ fn every_page_over_http_carries_the_figures_the_analytics_tests_prove() {
         }
     }
 }
+
+#[test]
+fn an_unfinished_transform_is_said_above_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = warehouse(dir.path());
+    let layout = |addr| serde_json::from_str::<serde_json::Value>(&get(addr, "/api/layout").1).unwrap();
+    // No recorded run (a warehouse dbt built): nothing to say.
+    assert_eq!(layout(start(&warehouse))["warning"], serde_json::Value::Null);
+    duckdb::Connection::open(&warehouse)
+        .unwrap()
+        .execute_batch(
+            "create table transform_runs as select 1 as id, 'embedded' as engine, timestamp '2024-07-01 02:00' as started_at,
+                 timestamp '2024-07-01 02:01' as finished_at, 'success' as status;
+             insert into transform_runs values (2, 'embedded', timestamp '2024-07-02 02:00', null, 'running');",
+        )
+        .unwrap();
+    let warning = layout(start(&warehouse))["warning"].as_str().unwrap().to_string();
+    assert!(warning.contains("run 2, started 2024-07-02 02:00 UTC) has not finished"), "{warning}");
+}

@@ -59,6 +59,8 @@ pub struct Thresholds {
     pub row_count_drop: Limits,
     /// A Gold table's row count growing against the previous run.
     pub row_count_growth: Limits,
+    /// The latest transform run did not finish with success (1) or did (0).
+    pub transform_unfinished: Limits,
     /// Hours since a source's last load.
     pub freshness_hours: FreshnessLimits,
     /// The sources with the rarely-changing freshness limits.
@@ -253,6 +255,17 @@ pub fn measure(warehouse: &Path, thresholds: &Thresholds, previous: &BTreeMap<St
             };
             out.push(metric(format!("{table}: {kind}"), "anomaly_flag_rate", n as f64 / rows.max(1.0), thresholds.anomaly_flag_rate));
         }
+    }
+    // The latest transform: a run still `running` was killed midway (or is under way): Silver
+    // and Gold may mix two runs. `failed` means some node failed.
+    if exists(&conn, "main", "transform_runs")? {
+        let status: Option<String> =
+            conn.query_row("select status from w.main.transform_runs order by id desc limit 1", [], |r| r.get(0)).ok();
+        let unfinished = match status.as_deref() {
+            Some("success") | None => 0.0,
+            _ => 1.0,
+        };
+        out.push(metric("latest transform run", "transform_unfinished", unfinished, thresholds.transform_unfinished));
     }
     // Gold: FK-violation rate per relationship, and row counts against the previous run.
     for (fact, key, dimension) in RELATIONSHIPS {

@@ -18,6 +18,7 @@ fn warehouse(dir: &Path) -> std::path::PathBuf {
          create table bronze.rejects as select * from (values ('customers.csv', 4, 'invalid_date'), ('customers.csv', 9, 'invalid_date')) t(src_filename, src_line, reason_code);
          create table silver.stg_stores as select i as store_id, 'x' as name from range(1, 21) t(i);
          create table silver.int_dq_flags as select * from (values ('stores', 'bad_thing', '1')) t(table_name, anomaly_kind, anomaly_key);
+         create table transform_runs as select 1 as id, 'embedded' as engine, now() as started_at, now() as finished_at, 'success' as status;
          create table gold.fct_sales as select i as order_number, case when i <= 1 then -1 else i end as customer_key, 1 as product_key, 1 as store_key, 1 as date_key from range(1, 101) t(i);",
     )
     .unwrap();
@@ -41,6 +42,7 @@ fn runs_append_metrics_and_alert_on_what_needs_action() {
     assert!((rejects.value - 0.02).abs() < 1e-12 && rejects.status == Status::Ok, "{rejects:?}");
     assert_eq!(find(&metrics, "required_null_rate", "silver.stg_stores.store_id").value, 0.0);
     assert_eq!(find(&metrics, "hours_since_load", "stores").status, Status::Ok);
+    assert_eq!(find(&metrics, "transform_unfinished", "latest transform run").value, 0.0);
     assert!(metrics.iter().all(|m| m.status != Status::Alert), "a clean warehouse has no ALERT");
 
     // Then: a raw file fails, more order lines lose their customer, and Gold loses rows.
@@ -48,13 +50,15 @@ fn runs_append_metrics_and_alert_on_what_needs_action() {
     conn.execute_batch(
         "insert into manifest_processed_files values ('stores_v2.csv', 'stores', 'failed', 0, 0, now() at time zone 'UTC');
          update gold.fct_sales set customer_key = -1 where order_number <= 3;
-         delete from gold.fct_sales where order_number > 90;",
+         delete from gold.fct_sales where order_number > 90;
+         insert into transform_runs values (2, 'embedded', now(), null, 'running');",
     )
     .unwrap();
     drop(conn);
     let (second, metrics) = run(&w, &thresholds).unwrap();
     assert_eq!(second, "run-000002");
     assert_eq!(find(&metrics, "files_not_loaded", "stores").status, Status::Alert);
+    assert_eq!(find(&metrics, "transform_unfinished", "latest transform run").status, Status::Alert, "a transform killed midway");
     assert_eq!(find(&metrics, "fk_violation_rate", "fct_sales.customer_key → dim_customer").status, Status::Alert, "3 of 90 is over 1.5 %");
     let drop = find(&metrics, "row_count_drop", "gold.fct_sales");
     assert!((drop.value - 0.1).abs() < 1e-12 && drop.status == Status::Alert, "{drop:?}");

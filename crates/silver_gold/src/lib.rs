@@ -9,6 +9,7 @@ pub mod export;
 pub mod project;
 pub mod render;
 pub mod runner;
+pub mod runs;
 
 use std::path::PathBuf;
 

@@ -488,3 +488,31 @@ fn exposures_are_no_ops_after_their_models_and_skipped_when_one_fails() {
     let err = Project::load(&root).err().expect("an unknown model is an error").to_string();
     assert!(err.contains("models/exposures.yml") && err.contains("ref('reports')"), "{err}");
 }
+
+#[test]
+fn a_run_is_recorded_from_its_start_so_a_killed_one_is_seen() {
+    use medallion_silver_gold::runs;
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("w.duckdb");
+    duckdb::Connection::open(&w).unwrap();
+    let target = dir.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("run_results.json"), r#"{"results": [{"status": "success"}]}"#).unwrap();
+    let (first, interrupted) = runs::begin(&w, "embedded", &target).unwrap();
+    assert_eq!((first.id, first.status.as_str(), interrupted), (1, "running", None));
+    // The previous results never pass for this run's.
+    let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(target.join("run_results.json")).unwrap()).unwrap();
+    assert_eq!(results["metadata"]["status"], "running");
+    assert_eq!(results["results"], serde_json::json!([]));
+    // Killed before finish: the next run names it.
+    let (second, interrupted) = runs::begin(&w, "embedded", &target).unwrap();
+    assert_eq!(second.id, 2);
+    assert_eq!(interrupted.map(|r| (r.id, r.status)), Some((1, "running".to_string())));
+    runs::finish(&w, second.id, true).unwrap();
+    let conn = duckdb::Connection::open(&w).unwrap();
+    let latest = runs::latest(&conn, "w").unwrap().unwrap();
+    assert_eq!((latest.id, latest.status.as_str()), (2, "success"));
+    let (third, interrupted) = runs::begin(&w, "dbt", &target).unwrap();
+    drop(conn);
+    assert_eq!((third.id, interrupted), (3, None), "a finished run is not reported");
+}
