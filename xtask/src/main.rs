@@ -12,6 +12,7 @@ use std::time::Instant;
 mod browser;
 mod dbt;
 mod powerbi;
+mod scenarios;
 mod shape;
 
 /// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Some("libduckdb") => ensure_libduckdb().map(|dir| println!("{}", dir.display())),
         Some("browser") => browser_check(&args[1..]),
         Some("powerbi") => powerbi_check(&args[1..]),
+        Some("scenarios") => scenarios_play(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -60,7 +62,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   sample                            rewrite data_raw/samples/ (after an intended output change)
   libduckdb                         fetch the prebuilt DuckDB library and print its folder
   browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)
-  powerbi [--warehouse W]           analytics/powerbi/ equals what Gold generates, validates, parses, resolves";
+  powerbi [--warehouse W]           analytics/powerbi/ equals what Gold generates, validates, parses, resolves
+  scenarios [--write]               the operations scenarios on a scratch lake; --write: docs/operations/*.md";
 
 fn workspace_root() -> PathBuf {
     // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the
@@ -327,6 +330,12 @@ fn pipeline(args: &[String]) -> Result<()> {
     }
 }
 
+/// `cargo xtask scenarios [--write]`: the operations scenarios (debug build) on a scratch lake.
+fn scenarios_play(args: &[String]) -> Result<()> {
+    run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
+    scenarios::play(&debug_binary(), &target_dir().join("scenarios"), args.iter().any(|a| a == "--write"))
+}
+
 /// `cargo xtask powerbi`: the committed Power BI project checked against a warehouse's Gold
 /// (by default the one `cargo xtask test` built).
 fn powerbi_check(args: &[String]) -> Result<()> {
@@ -481,7 +490,8 @@ fn test(_args: &[String]) -> Result<()> {
     timed("cargo doc (no warnings)", || run(cargo(&["doc", "--workspace", "--no-deps"])?.env("RUSTDOCFLAGS", "-D warnings")))?;
     timed("the bundled binary runs from another folder", dist_check)?;
     timed("dbt build on generated data (base, then increment)", dbt_check)?;
-    timed("the dashboard in a real browser", || browser_check(&[]))
+    timed("the dashboard in a real browser", || browser_check(&[]))?;
+    timed("operations scenarios (late data, schema break, killed transform, restore)", || scenarios_play(&[]))
 }
 
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in

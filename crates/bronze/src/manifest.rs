@@ -152,13 +152,17 @@ impl Manifest {
         Ok(n > 0)
     }
 
-    /// The files whose last attempt failed as a whole: (path, why), by path.
+    /// The files none of whose rows is in Bronze: failed as a whole, or every row rejected (a
+    /// breaking schema change): (path, why), by path.
     pub fn failed_files(&self) -> Result<Vec<(String, String)>, BronzeError> {
         if !self.exists()? {
             return Ok(Vec::new());
         }
         let conn = self.conn();
-        let mut stmt = conn.prepare("select src_path, message from manifest_processed_files where status = 'failed' order by 1")?;
+        let mut stmt = conn.prepare(
+            "select src_path, case when status = 'failed' then message else 'every row rejected; see bronze.rejects' end
+             from manifest_processed_files where status = 'failed' or (rows_read > 0 and rows_loaded = 0) order by 1",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }

@@ -247,12 +247,35 @@ pub fn restore(lake: &Path, table: Table, version: u64) -> Result<Restored, Bron
     let (was, now, metrics) = rt.block_on(async {
         let delta = open(lake, table, None).await?;
         let was = delta.version().unwrap_or(0);
+        if version >= was {
+            return Err(BronzeError::BadPath {
+                flag: "--version",
+                path: table_dir(lake, table),
+                problem: format!("{table} is at version {was}; restore takes an earlier version"),
+            });
+        }
         open(lake, table, Some(version)).await?;
         let (delta, metrics) = delta.restore().with_version_to_restore(version).await?;
         Ok::<_, BronzeError>((was, delta.version().unwrap_or(0), metrics))
     })?;
     sync_mirror(lake, table, &rt)?;
     Ok(Restored { was, restored: version, now, files_removed: metrics.num_removed_file, files_restored: metrics.num_restored_file })
+}
+
+/// Deletes the rows of `table` matching `predicate` (a SQL condition on its columns, e.g.
+/// `customer_id = 42` for an erasure request) with Delta's DELETE, holding the lake's lock; the
+/// Parquet mirror follows. The history keeps the rows: `restore` brings them back. Returns the
+/// rows deleted and the new version.
+pub fn delete(lake: &Path, table: Table, predicate: &str) -> Result<(u64, u64), BronzeError> {
+    let _lock = crate::lock::Lock::acquire(&lake.join("_bronze.lock"))?;
+    let rt = runtime(lake)?;
+    let (deleted, version) = rt.block_on(async {
+        let delta = open(lake, table, None).await?;
+        let (delta, metrics) = delta.delete().with_predicate(predicate).await?;
+        Ok::<_, BronzeError>((metrics.num_deleted_rows.unwrap_or(0) as u64, delta.version().unwrap_or(0)))
+    })?;
+    sync_mirror(lake, table, &rt)?;
+    Ok((deleted, version))
 }
 
 /// Makes the Parquet mirror hold exactly the table's current data files: hard links of them
@@ -263,7 +286,8 @@ pub(crate) fn sync_mirror(lake: &Path, table: Table, rt: &tokio::runtime::Runtim
         rt.block_on(crate::returns::mirror(&table_dir(lake, table), &mirror.join("part-current.parquet")))?;
         return Ok(());
     }
-    let delta_dir = table_dir(lake, table);
+    // deltalake gives absolute file paths: compare them with the absolute table folder.
+    let delta_dir = std::fs::canonicalize(table_dir(lake, table)).map_err(|e| BronzeError::io(&table_dir(lake, table), e))?;
     let (_, files) = files_at(lake, table, None)?;
     let wanted: std::collections::BTreeSet<PathBuf> =
         files.iter().filter_map(|f| f.strip_prefix(&delta_dir).ok().map(Path::to_path_buf)).collect();

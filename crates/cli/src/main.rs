@@ -235,6 +235,15 @@ enum DeltaCommand {
         #[arg(long, default_value = "duckdb/warehouse.duckdb")]
         warehouse: PathBuf,
     },
+    /// Delete the rows matching a condition (Delta DELETE, e.g. an erasure request), holding
+    /// the lake's lock; the history keeps them, `restore` brings them back.
+    Delete {
+        #[command(flatten)]
+        at: TableArg,
+        /// A SQL condition on the table's columns, e.g. "customer_id = 42".
+        #[arg(long = "where")]
+        condition: String,
+    },
     /// Restore the table to a version (Delta RESTORE; refused over a Bronze load), holding the
     /// lake's lock; the history keeps every version.
     Restore {
@@ -1031,6 +1040,10 @@ fn run_delta(command: DeltaCommand) -> Result<()> {
         DeltaCommand::View { at, version, warehouse } => {
             let name = tables::create_view_at(&at.lake, &warehouse, table(&at)?, version)?;
             println!("{name}: {} as of version {version} (select * from {name})", at.table);
+        }
+        DeltaCommand::Delete { at, condition } => {
+            let (rows, version) = tables::delete(&at.lake, table(&at)?, &condition)?;
+            println!("{}: {rows} rows deleted where {condition} (now version {version}; `medallion delta restore` undoes it)", at.table);
         }
         DeltaCommand::Restore { at, version } => {
             let r = tables::restore(&at.lake, table(&at)?, version)?;
