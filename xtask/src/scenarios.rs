@@ -98,6 +98,22 @@ impl Scenario {
         Ok(row.split('|').nth(1).unwrap_or_default().trim().to_string())
     }
 
+    /// `medallion transform` on the checkout's dbt project, with `extra` options.
+    fn transform(&mut self, extra: &[&str]) -> Result<Printed> {
+        let project = project();
+        let mut args = vec!["transform", "--project", project.as_str(), "--warehouse", "warehouse.duckdb", "--target-path", "target"];
+        args.extend_from_slice(extra);
+        self.run(&args, 1)
+    }
+
+    /// The common start: `days` days from 2024-01-01 generated, loaded and transformed.
+    fn base_run(&mut self, days: &str) -> Result<()> {
+        self.run(&["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", days, "--out", "raw"], 3)?;
+        self.run(BRONZE, 3)?;
+        self.transform(&[])?;
+        Ok(())
+    }
+
     fn expect(&self, ok: bool, what: &str) -> Result<()> {
         if ok { Ok(()) } else { Err(format!("scenario in {}: expected {what}", self.dir.display())) }
     }
@@ -108,15 +124,6 @@ impl Scenario {
 }
 
 const BRONZE: &[&str] = &["bronze", "--raw", "raw", "--lake", "lake", "--manifest", "warehouse.duckdb"];
-
-fn transform_args(project: &str, extra: &[&'static str]) -> Vec<String> {
-    let mut args: Vec<String> = ["transform", "--project", project, "--warehouse", "warehouse.duckdb", "--target-path", "target"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
 
 /// Plays every scenario with `binary`; with `write`, saves the evidence in docs/operations/.
 pub fn play(binary: &Path, scratch: &Path, write: bool) -> Result<()> {
@@ -162,11 +169,8 @@ fn late_data(binary: &Path, scratch: &Path) -> Result<Scenario> {
          files (the manifest), Silver and Gold take the late orders in, and the result equals a \
          full rebuild of a new lake on the same raw files.",
     )?;
-    let project = project();
     s.say("## Base run");
-    s.run(&["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", "30", "--out", "raw"], 3)?;
-    s.run(BRONZE, 3)?;
-    s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.base_run("30")?;
     let sales = "select count(*) || ' order lines, A$' || round(sum(net_amount_aud), 2) from gold.fct_sales";
     let base = s.value(sales)?;
     s.say("## The increment arrives without its late file");
@@ -181,7 +185,7 @@ fn late_data(binary: &Path, scratch: &Path) -> Result<Scenario> {
     }
     let first = s.run(BRONZE, 3)?;
     s.expect(first.code == 0 && first.stdout.contains("already loaded"), "the increment to load with the base skipped")?;
-    s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.transform(&[])?;
     let without_late = s.value(sales)?;
     s.say("## The late file arrives a day later");
     for (i, f) in late.iter().enumerate() {
@@ -189,14 +193,14 @@ fn late_data(binary: &Path, scratch: &Path) -> Result<Scenario> {
     }
     let second = s.run(BRONZE, 3)?;
     s.expect(second.stdout.contains("2 files loaded"), "exactly the two late files to load (the manifest skips the rest)")?;
-    s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.transform(&[])?;
     let with_late = s.value(sales)?;
     s.expect(with_late != without_late, "the late orders to reach Gold")?;
     s.say("## A full rebuild of a new lake on the same raw files");
     std::fs::rename(s.path("warehouse.duckdb"), s.path("incremental.duckdb")).map_err(|e| e.to_string())?;
     std::fs::rename(s.path("lake"), s.path("incremental-lake")).map_err(|e| e.to_string())?;
     s.run(BRONZE, 3)?;
-    s.run(&transform_args(&project, &["--full-refresh"]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.transform(&["--full-refresh"])?;
     let rebuilt = s.value(sales)?;
     // Load times differ between two lakes by nature; everything else must match.
     let compare = s.run(
@@ -243,10 +247,7 @@ fn breaking_schema_change(binary: &Path, scratch: &Path) -> Result<Scenario> {
          other file; the transform builds all tables and names the missing file; `medallion dq \
          monitor` raises ALERT and exits 1, as a cron job needs.",
     )?;
-    let project = project();
-    s.run(&["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", "10", "--out", "raw"], 3)?;
-    s.run(BRONZE, 3)?;
-    s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.base_run("10")?;
     s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
     s.say("## The next day arrives with a renamed column");
     s.run(&["gen", "--scale", "0.01", "--increment", "--start-date", "2024-01-11", "--days", "1", "--out", "raw"], 3)?;
@@ -264,7 +265,7 @@ fn breaking_schema_change(binary: &Path, scratch: &Path) -> Result<Scenario> {
     s.expect(reason.contains("qty") && reason.contains("quantity"), "the reject reason to name both columns")?;
     let others = s.value("select count(*) from manifest_processed_files where src_path like '%2024-01-11%' and rows_loaded > 0")?;
     s.expect(others.parse::<i64>().unwrap_or(0) > 0, "the day's other files to load")?;
-    let transform = s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 2)?;
+    let transform = s.transform(&[])?;
     s.expect(
         transform.code == 0 && transform.stderr.contains("part-00000.csv is not in Bronze"),
         "the transform to build and name the file",
@@ -287,15 +288,13 @@ fn killed_transform(binary: &Path, scratch: &Path) -> Result<Scenario> {
          `medallion dq monitor` raises ALERT, the rerun names the killed run and completes, and \
          the result equals a copy that was never interrupted.",
     )?;
-    let project = project();
-    s.run(&["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", "30", "--out", "raw"], 3)?;
-    s.run(BRONZE, 3)?;
-    s.run(&transform_args(&project, &[]).iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    s.base_run("30")?;
     std::fs::copy(s.path("warehouse.duckdb"), s.path("clean.duckdb")).map_err(|e| e.to_string())?;
     s.say("## Killed a moment after it starts");
-    let args = transform_args(&project, &["--full-refresh"]);
+    let project = project();
+    let args = ["transform", "--project", project.as_str(), "--warehouse", "warehouse.duckdb", "--target-path", "target", "--full-refresh"];
     let mut child = command_with_env(binary.to_path_buf())?
-        .args(&args)
+        .args(args)
         .current_dir(&s.dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -305,7 +304,7 @@ fn killed_transform(binary: &Path, scratch: &Path) -> Result<Scenario> {
     let killed_early = child.try_wait().map_err(|e| e.to_string())?.is_none();
     let _ = Command::new("kill").arg("-9").arg(child.id().to_string()).status();
     let _ = child.wait();
-    s.say(&format!("`$ medallion {}` — killed with `kill -9` after 0.4 s.", args.join(" ")));
+    s.say(&format!("`$ medallion {}` — killed with `kill -9` after 0.4 s.", args.join(" ").replace(&project, "dbt")));
     s.expect(killed_early, "the transform to be still running when killed (the machine was too fast)")?;
     let results = std::fs::read_to_string(s.path("target/run_results.json")).map_err(|e| e.to_string())?;
     s.expect(results.contains("\"status\": \"running\""), "run_results.json to say the run was under way")?;
@@ -313,7 +312,7 @@ fn killed_transform(binary: &Path, scratch: &Path) -> Result<Scenario> {
     let monitor = s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
     s.expect(monitor.code == 1 && monitor.stdout.contains("transform_unfinished"), "monitoring to raise ALERT")?;
     s.say("## The rerun");
-    let rerun = s.run(&args.iter().map(String::as_str).collect::<Vec<_>>(), 1)?;
+    let rerun = s.transform(&["--full-refresh"])?;
     s.expect(rerun.code == 0 && rerun.stderr.contains("never finished"), "the rerun to name the killed run and complete")?;
     let compare = s.run(&["dq", "compare", "clean.duckdb", "warehouse.duckdb"], 3)?;
     s.expect(compare.code == 0, "the rerun to equal the never-interrupted copy")?;
