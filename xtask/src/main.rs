@@ -271,7 +271,8 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("data-quality scorecard (saved for the dashboard)", || {
         run(command_with_env(release_binary())?.args(["dq", "scorecard", "--save", "--warehouse"]).arg(&warehouse).arg("--raw").arg(&raw))
     })?;
-    // Monitoring exits 1 on an ALERT: the rest still runs, and the pipeline fails at the end.
+    // Monitoring exits 1 on an ALERT (what cron and CI call it for); the pipeline reports it at
+    // the end but builds everything: a stale source days later is news, not a broken build.
     let dq_alert = timed("data-quality monitoring (quality.data_quality_metrics)", || {
         let mut cmd = command_with_env(release_binary())?;
         cmd.args(["dq", "monitor", "--config"]).arg(root.join("config/data_quality.yml")).arg("--warehouse").arg(&warehouse);
@@ -323,11 +324,10 @@ fn pipeline(args: &[String]) -> Result<()> {
         warehouse.display(),
         assets.display()
     );
-    match (bronze_problems, dq_alert) {
-        (false, false) => Ok(()),
-        (true, _) => Err("Bronze reported files that need attention".into()),
-        (false, true) => Err("data-quality monitoring raised an ALERT (above; `medallion dq status`)".into()),
+    if dq_alert {
+        eprintln!("xtask: data-quality monitoring raised an ALERT (above; `medallion dq status` prints it again)");
     }
+    if bronze_problems { Err("Bronze reported files that need attention".into()) } else { Ok(()) }
 }
 
 /// `cargo xtask scenarios [--write]`: the operations scenarios (debug build) on a scratch lake.
