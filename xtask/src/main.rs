@@ -491,7 +491,7 @@ fn test(_args: &[String]) -> Result<()> {
     timed("the bundled binary runs from another folder", dist_check)?;
     timed("dbt build on generated data (base, then increment)", dbt_check)?;
     timed("the dashboard in a real browser", || browser_check(&[]))?;
-    timed("operations scenarios (late data, schema break, killed transform, restore)", || scenarios_play(&[]))
+    timed("operations scenarios and the runbook's commands", || scenarios_play(&[]))
 }
 
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in
