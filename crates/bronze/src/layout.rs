@@ -102,3 +102,30 @@ pub(crate) fn write_parquet(path: &std::path::Path, schema: SchemaRef, batches: 
     }
     Ok(file.close()?)
 }
+
+/// Removes the rejects of raw file `path` from batch `batch`'s rejects file (the file is
+/// re-sent corrected and loads now), rewriting it without them, or deleting it when nothing
+/// else is left. Atomic: a temp file, then a rename.
+pub(crate) fn drop_rejects_of(lake: &std::path::Path, table: Table, batch: &str, path: &str) -> Result<(), BronzeError> {
+    let file = lake.join(format!("_rejects/{table}/rejects-{batch}.parquet"));
+    if !file.is_file() {
+        return Ok(());
+    }
+    let conn = duckdb::Connection::open_in_memory()?;
+    let quoted = |p: &std::path::Path| p.display().to_string().replace('\'', "''");
+    let others: i64 =
+        conn.query_row(&format!("select count(*) from read_parquet('{}') where src_filename <> ?", quoted(&file)), [path], |r| r.get(0))?;
+    if others == 0 {
+        return std::fs::remove_file(&file).map_err(|e| BronzeError::io(&file, e));
+    }
+    let tmp = file.with_extension("parquet.tmp");
+    conn.execute(
+        &format!(
+            "copy (select * from read_parquet('{}') where src_filename <> ?) to '{}' (format parquet, compression zstd)",
+            quoted(&file),
+            quoted(&tmp)
+        ),
+        [path],
+    )?;
+    std::fs::rename(&tmp, &file).map_err(|e| BronzeError::io(&file, e))
+}

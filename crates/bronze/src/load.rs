@@ -76,6 +76,9 @@ pub struct RunReport {
     pub skipped: usize,
     /// Files in the manifest whose content has changed since: reported, never loaded twice.
     pub changed: Vec<String>,
+    /// Files whose every row was rejected, re-sent with another content: loaded in their place
+    /// (their old rejects removed).
+    pub replaced: Vec<String>,
     /// Files under raw/ that belong to no table.
     pub unrecognised: Vec<String>,
     /// Files under the lake's _rejects/ that Bronze did not write or that are not whole
@@ -222,7 +225,15 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
         match known.get(&f.rel) {
             _ if unreadable.contains(&f.table) => report.not_loaded += 1,
             Some(_) if recovered.contains(&f.rel) => {}
-            Some(hash) if *hash == f.content_hash => report.skipped += 1,
+            Some((hash, _)) if *hash == f.content_hash => report.skipped += 1,
+            // Every row of it was rejected: a corrected copy replaces it, and its rejects go.
+            Some((_, true)) => {
+                if let Some(old) = manifest.batch_of(&f.rel)? {
+                    crate::layout::drop_rejects_of(&cfg.lake, f.table, &old, &f.rel)?;
+                }
+                report.replaced.push(f.rel.clone());
+                pending.entry((f.table, f.partition.clone())).or_default().push(f);
+            }
             Some(_) => report.changed.push(f.rel),
             None => pending.entry((f.table, f.partition.clone())).or_default().push(f),
         }
@@ -274,9 +285,9 @@ fn dry_run(
     let mut report = RunReport { unrecognised, ..Default::default() };
     for f in files {
         match known.get(&f.rel) {
-            Some(hash) if *hash == f.content_hash => report.skipped += 1,
-            Some(_) => report.changed.push(f.rel),
-            None => {
+            Some((hash, _)) if *hash == f.content_hash => report.skipped += 1,
+            Some((_, false)) => report.changed.push(f.rel),
+            _ => {
                 let table = f.table;
                 let started = Instant::now();
                 let read = read_file::<BronzeError>(&cfg.raw.join(&f.rel), table, &mut |_, _| Ok(()))?;

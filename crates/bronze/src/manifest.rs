@@ -167,9 +167,11 @@ impl Manifest {
         Ok(rows)
     }
 
-    /// Files already processed: path → content hash. Failed files are left out, so they are
-    /// tried again (and replaced) when their content changes.
-    pub fn known_files(&self) -> Result<HashMap<String, String>, BronzeError> {
+    /// Files already processed: path → (content hash, whether a new content replaces it).
+    /// Failed files are left out, so they are tried again on every run. A file whose every row
+    /// was rejected (a breaking schema change) is replaced when its content changes: the
+    /// source re-sent it corrected; any other change is reported and never loaded twice.
+    pub fn known_files(&self) -> Result<HashMap<String, (String, bool)>, BronzeError> {
         let conn = self.conn();
         let exists: i64 =
             conn.query_row("select count(*) from information_schema.tables where table_name = 'manifest_processed_files'", [], |r| {
@@ -178,16 +180,26 @@ impl Manifest {
         if exists == 0 {
             return Ok(HashMap::new());
         }
-        let mut stmt = conn.prepare("select src_path, content_hash, status from manifest_processed_files")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut stmt =
+            conn.prepare("select src_path, content_hash, status, rows_read > 0 and rows_loaded = 0 from manifest_processed_files")?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?)))?;
         let mut out = HashMap::new();
         for row in rows {
-            let (path, hash, status) = row?;
+            let (path, hash, status, wholly_rejected) = row?;
             if FileStatus::parse(&status) != Some(FileStatus::Failed) {
-                out.insert(path, hash);
+                out.insert(path, (hash, wholly_rejected));
             }
         }
         Ok(out)
+    }
+
+    /// The batch that last loaded `path`, if any.
+    pub fn batch_of(&self, path: &str) -> Result<Option<String>, BronzeError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("select batch_id from manifest_processed_files where src_path = ?")?;
+        let mut rows = stmt.query_map([path], |r| r.get::<_, String>(0))?;
+        Ok(rows.next().transpose()?)
     }
 
     /// Records a batch's files in one transaction.

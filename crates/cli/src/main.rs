@@ -522,6 +522,9 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
             if more > 0 { format!(" and {more} more") } else { String::new() }
         );
     }
+    for r in &report.replaced {
+        println!("{r}: every row of it had been rejected; this new content replaced it (its rejects removed)");
+    }
     let failed = report.loaded.iter().filter(|r| r.status == medallion_bronze::manifest::FileStatus::Failed).count();
     println!(
         "{} files {}{}, {} already loaded, {} changed, {} batches recovered from an interrupted run, {:.2} s{}",

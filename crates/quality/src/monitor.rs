@@ -59,6 +59,8 @@ pub struct Thresholds {
     pub row_count_drop: Limits,
     /// A Gold table's row count growing against the previous run.
     pub row_count_growth: Limits,
+    /// Gold tables whose row counts are not compared with the previous run.
+    pub row_count_exempt: Vec<String>,
     /// The latest transform run did not finish with success (1) or did (0).
     pub transform_unfinished: Limits,
     /// Hours since a source's last load.
@@ -287,6 +289,9 @@ pub fn measure(warehouse: &Path, thresholds: &Thresholds, previous: &BTreeMap<St
             alert: f64::NAN,
             status: Status::Ok,
         });
+        if thresholds.row_count_exempt.contains(&table) {
+            continue;
+        }
         if let Some(before) = previous.get(&format!("gold.{table}")).filter(|b| **b > 0.0) {
             let change = (rows - before) / before;
             if change < 0.0 {
