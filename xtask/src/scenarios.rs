@@ -15,7 +15,7 @@ struct Scenario {
     doc: String,
     /// Every command run, as the evidence shows it (`medallion …`, paths as in the checkout).
     played: Vec<String>,
-    /// Documents written beside the evidence (docs/<name>), e.g. a post-mortem.
+    /// Documents written beside the evidence (`docs/<name>`), e.g. a post-mortem.
     attached: Vec<(String, String)>,
 }
 
