@@ -338,15 +338,7 @@ pub fn open_warehouse(path: &Path) -> Result<Connection, AnalyticsError> {
 /// mix two runs, or lack what a failed node builds. None when it did, or when no run is
 /// recorded (a warehouse built by dbt alone).
 pub fn transform_warning(conn: &Connection) -> Result<Option<String>, AnalyticsError> {
-    let sql_error = |source| AnalyticsError::Sql { measure: "reading main.transform_runs".into(), source };
-    let n: i64 = conn
-        .query_row(
-            "select count(*) from information_schema.tables where table_catalog = current_database() and table_schema = 'main' and table_name = 'transform_runs'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(sql_error)?;
-    if n == 0 {
+    if !relation_exists(conn, "main.transform_runs")? {
         return Ok(None);
     }
     let latest: Option<(i64, String, String)> = conn

@@ -364,7 +364,6 @@ pub fn latest(warehouse: &Path) -> Result<Option<(String, Vec<Metric>)>> {
          from w.quality.data_quality_metrics
          where run_id = (select max(run_id) from w.quality.data_quality_metrics) order by status desc, metric, subject",
     )?;
-    let mut run = None;
     let rows = stmt
         .query_map([], |r| {
             let status: String = r.get(6)?;
@@ -385,10 +384,7 @@ pub fn latest(warehouse: &Path) -> Result<Option<(String, Vec<Metric>)>> {
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let metrics = rows.into_iter().map(|(id, m)| {
-        run.get_or_insert(id);
-        m
-    });
-    let metrics: Vec<Metric> = metrics.collect();
-    Ok(run.map(|id| (id, metrics)))
+    // Every row is of the latest run: its id is the first row's.
+    let run = rows.first().map(|(id, _)| id.clone());
+    Ok(run.map(|id| (id, rows.into_iter().map(|(_, m)| m).collect())))
 }
