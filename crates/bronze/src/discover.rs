@@ -132,7 +132,7 @@ fn delta_commits(dir: &Path, rel: &str) -> Result<Vec<SourceFile>, BronzeError> 
     Ok(out)
 }
 
-fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
+pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
     let mut hasher = blake3::Hasher::new();
     let bytes =
         hasher.update_reader(fs::File::open(path).map_err(|e| BronzeError::io(path, e))?).map_err(|e| BronzeError::io(path, e))?.count();

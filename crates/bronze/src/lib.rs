@@ -17,8 +17,11 @@ pub mod manifest;
 pub mod read;
 pub mod returns;
 pub mod tables;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
+
+use medallion_schema::Table;
 
 pub use load::{BronzeConfig, RunReport, run, run_with_progress};
 pub use medallion_schema::{NoProgress, Progress};
@@ -52,6 +55,17 @@ pub enum BronzeError {
     /// Writing or committing Delta data files failed.
     #[error(transparent)]
     DeltaFiles(#[from] medallion_delta::DeltaIoError),
+    /// A load's commit to a table's Delta log failed (e.g. a full disk): nothing of it is
+    /// visible, and the next run finishes it from the journal.
+    #[error("{table}: committing a load to {}", log.display())]
+    Commit {
+        /// The table.
+        table: Table,
+        /// Its Delta log folder.
+        log: PathBuf,
+        /// What the commit said.
+        source: medallion_delta::DeltaIoError,
+    },
     /// Reading or writing Parquet failed.
     #[error("Parquet")]
     Parquet(#[from] parquet::errors::ParquetError),

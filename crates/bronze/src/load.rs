@@ -343,15 +343,14 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
         None
     } else {
         let values = pcol.map(|c| vec![(c.to_string(), batch.partition.clone())]).unwrap_or_default();
-        let options = FileOptions {
-            created_by: "medallion-bronze".into(),
-            no_dictionary: unique_columns(table),
-            // Hashes are random bytes: compressing them only costs time.
-            uncompressed: vec!["src_row_hash".into()],
-            zstd_level: 1,
-            ..FileOptions::default()
-        };
-        Some(DataFileWriter::new(&delta_dir, &part_dir, &format!("part-{}", batch.id), bronze_schema(table), values, options)?)
+        Some(DataFileWriter::new(
+            &delta_dir,
+            &part_dir,
+            &format!("part-{}", batch.id),
+            bronze_schema(table),
+            values,
+            data_file_options(table),
+        )?)
     };
     let mut rejects = RejectColumns::default();
     let mut rows = Vec::new();
@@ -384,9 +383,11 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
         crash_point("after_parquet")?;
         if !files.is_empty() {
             // Batches of one table load in parallel; their commits take turns.
-            let commit = Commit::append(&files, pcol).with_app_txn(&app_id);
+            let commit = Commit::append(&files, pcol).with_app_txn(&app_id).with_metadata(medallion_delta::INGESTION_KEY, ingestion_us);
             ctx.with_delta(table, async |delta| {
-                *delta = medallion_delta::commit(delta, &bronze_schema(table), pcol, commit).await?;
+                *delta = medallion_delta::commit(delta, &bronze_schema(table), pcol, commit)
+                    .await
+                    .map_err(|source| BronzeError::Commit { table, log: delta_dir.join("_delta_log"), source })?;
                 Ok(())
             })?;
         }
@@ -398,6 +399,20 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
     Ok(rows)
+}
+
+/// How Bronze encodes a table's data files: the one setup that loads and repairs share, so a
+/// repaired file is the loaded one byte for byte.
+pub(crate) fn data_file_options(table: Table) -> FileOptions {
+    FileOptions {
+        created_by: "medallion-bronze".into(),
+        no_dictionary: unique_columns(table),
+        // Hashes are random bytes: compressing them only costs time.
+        uncompressed: vec!["src_row_hash".into()],
+        zstd_level: 1,
+        checksum: true,
+        ..FileOptions::default()
+    }
 }
 
 /// Refuses a lake whose Bronze Delta tables have another schema than this version writes (a

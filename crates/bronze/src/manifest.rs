@@ -127,9 +127,20 @@ impl Manifest {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| BronzeError::io(dir, e))?;
         }
-        let conn = Connection::open(path)?;
-        conn.execute_batch(DDL)?;
-        Ok(Manifest { conn: Mutex::new(conn) })
+        let new = !path.exists();
+        let opened = Connection::open(path).and_then(|conn| conn.execute_batch(DDL).map(|_| conn));
+        match opened {
+            Ok(conn) => Ok(Manifest { conn: Mutex::new(conn) }),
+            Err(e) => {
+                // A warehouse that could not even be created (a full disk) is torn: remove it,
+                // so the next run starts clean instead of failing to read it.
+                if new {
+                    let _ = std::fs::remove_file(path);
+                    let _ = std::fs::remove_file(format!("{}.wal", path.display()));
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Opens an existing warehouse read-only (dry runs).
@@ -200,6 +211,17 @@ impl Manifest {
         let mut stmt = conn.prepare("select batch_id from manifest_processed_files where src_path = ?")?;
         let mut rows = stmt.query_map([path], |r| r.get::<_, String>(0))?;
         Ok(rows.next().transpose()?)
+    }
+
+    /// The raw files load `batch` of `table` read, in the order it read them, with their
+    /// content hashes.
+    pub fn files_of_batch(&self, table: Table, batch: &str) -> Result<Vec<(String, String)>, BronzeError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "select src_path, content_hash from manifest_processed_files where table_name = ? and batch_id = ? order by src_path",
+        )?;
+        let rows = stmt.query_map(params![table.name(), batch], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a batch's files in one transaction.

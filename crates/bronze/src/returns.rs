@@ -145,7 +145,7 @@ pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i6
 pub async fn merge(bronze_table: &Path, changes: RecordBatch, app_id: &str) -> Result<(), BronzeError> {
     std::fs::create_dir_all(bronze_table).map_err(|e| BronzeError::io(bronze_table, e))?;
     let table = DeltaTable::try_from_url(url_of(bronze_table)?).await?;
-    let commit = || medallion_delta::load_commit_properties(app_id);
+    let commit = || medallion_delta::load_commit_properties(app_id, Vec::new());
     if table.version().is_none() {
         table.write(vec![changes]).with_commit_properties(commit()).await?;
         return Ok(());

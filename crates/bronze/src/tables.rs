@@ -54,7 +54,8 @@ pub struct Commit {
     pub timestamp_ms: Option<i64>,
     /// Delta's name for what it did (WRITE, MERGE, RESTORE, OPTIMIZE, VACUUM START, …).
     pub operation: String,
-    /// The Bronze load it belongs to (`medallion-bronze-<batch>`), for commits of a load.
+    /// The Bronze load it belongs to (`medallion-bronze-<batch>`), for commits of a load; for a
+    /// repair (`medallion delta repair`), `repair of <file>`.
     pub load: Option<String>,
     /// Its operation metrics, as Delta recorded them (files and rows added, removed, …).
     pub metrics: String,
@@ -85,7 +86,12 @@ pub fn history(lake: &Path, table: Table) -> Result<Vec<Commit>, BronzeError> {
                 version: latest.saturating_sub(i as u64),
                 timestamp_ms: info.timestamp,
                 operation: info.operation.clone().unwrap_or_default(),
-                load: info.info.get(medallion_delta::LOAD_KEY).and_then(|v| v.as_str()).map(str::to_string),
+                load: info
+                    .info
+                    .get(medallion_delta::LOAD_KEY)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+                    .or_else(|| info.info.get(medallion_delta::REPAIR_KEY).and_then(|v| v.as_str()).map(|f| format!("repair of {f}"))),
                 metrics: info.info.get("operationMetrics").map(|m| m.to_string()).unwrap_or_default(),
             })
             .collect();
@@ -305,7 +311,7 @@ pub(crate) fn sync_mirror(lake: &Path, table: Table, rt: &tokio::runtime::Runtim
     Ok(())
 }
 
-fn parquet_files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn parquet_files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return out };
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {

@@ -252,6 +252,34 @@ enum DeltaCommand {
         #[arg(long)]
         version: u64,
     },
+    /// Check every current data file against the Delta log (size, BLAKE3, footer, row count,
+    /// pages), the Parquet mirror against the tables and the rows against the manifest.
+    ///
+    /// Exit status: 0 all sound, 1 something damaged (named on stderr with what to run).
+    Verify(VerifyArgs),
+    /// Rebuild every damaged data file from the raw files of the loads whose rows it holds,
+    /// holding the lake's lock, then check again (exit 1 if anything is still wrong).
+    Repair {
+        #[command(flatten)]
+        check: VerifyArgs,
+        /// Raw sources folder (the loads' files, as the manifest hashed them).
+        #[arg(long, default_value = "data_raw")]
+        raw: PathBuf,
+    },
+}
+
+/// Which lake a check reads.
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The lake folder.
+    #[arg(long, default_value = "lake")]
+    lake: PathBuf,
+    /// DuckDB warehouse file holding the manifest.
+    #[arg(long, default_value = "duckdb/warehouse.duckdb")]
+    manifest: PathBuf,
+    /// Only these tables (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    tables: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -484,7 +512,7 @@ fn run_bronze(args: BronzeArgs) -> Result<()> {
         }
     }
     if !by_reason.is_empty() {
-        println!("\nrejected rows by reason (rows in lake/_rejects/, view bronze.rejects):");
+        println!("\nrejected rows by reason (rows in {}, view bronze.rejects):", cfg.lake.join("_rejects").display());
         for ((t, code), n) in &by_reason {
             println!("  {t:<16} {code:<28} {n:>9}");
         }
@@ -1048,6 +1076,27 @@ fn run_delta(command: DeltaCommand) -> Result<()> {
             let (rows, version) = tables::delete(&at.lake, table(&at)?, &condition)?;
             println!("{}: {rows} rows deleted where {condition} (now version {version}; `medallion delta restore` undoes it)", at.table);
         }
+        DeltaCommand::Verify(args) => return report_verify(&args),
+        DeltaCommand::Repair { check, raw } => {
+            if !check.lake.join("bronze").join("delta").is_dir() {
+                bail!("--lake {}: no Bronze Delta tables here (run `medallion bronze` first)", check.lake.display());
+            }
+            for r in medallion_bronze::verify::repair(&check.lake, &raw, &check.manifest, &parse_tables(&check.tables)?)? {
+                let how = match &r.replaced_by {
+                    None => "rebuilt in place, byte for byte".to_string(),
+                    Some((file, version)) => format!("replaced by {file} (version {version})"),
+                };
+                println!(
+                    "{}: {} — {} rows from {} raw file(s) of load(s) {}: {how}",
+                    r.table,
+                    r.rel,
+                    r.rows,
+                    r.raw_files,
+                    r.batches.join(", ")
+                );
+            }
+            return report_verify(&check);
+        }
         DeltaCommand::Restore { at, version } => {
             let r = tables::restore(&at.lake, table(&at)?, version)?;
             println!(
@@ -1056,6 +1105,57 @@ fn run_delta(command: DeltaCommand) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Prints each table's check; exit 1 (named on stderr) when anything is damaged.
+fn report_verify(args: &VerifyArgs) -> Result<()> {
+    if !args.lake.join("bronze").join("delta").is_dir() {
+        bail!("--lake {}: no Bronze Delta tables here (run `medallion bronze` first)", args.lake.display());
+    }
+    let checks = medallion_bronze::verify::verify(&args.lake, &args.manifest, &parse_tables(&args.tables)?)?;
+    println!(
+        "{:<16} {:>8} {:>6} {:>10} {:>12} {:>14} {:>12}  status",
+        "table", "version", "files", "MB", "rows (log)", "rows (manifest)", "checksummed"
+    );
+    let mut bad = 0;
+    for c in &checks {
+        let table = c.table.map(|t| t.name()).unwrap_or_default();
+        let status = if c.ok() { "OK" } else { "DAMAGED" };
+        println!(
+            "{table:<16} {:>8} {:>6} {:>10.1} {:>12} {:>14} {:>12}  {status}",
+            c.version,
+            c.files,
+            c.bytes as f64 / 1e6,
+            c.rows_in_log,
+            c.rows_loaded.map_or("-".into(), |r| r.to_string()),
+            c.checksummed
+        );
+        let dir = args.lake.join("bronze").join("delta").join(table);
+        if let Some(why) = &c.unreadable_log {
+            eprintln!("{table}: its Delta log cannot be read: {why}");
+            bad += 1;
+        }
+        for d in &c.damaged {
+            eprintln!("{}: {}", dir.join(&d.rel).display(), d.problem);
+            bad += 1;
+        }
+        for m in &c.mirror {
+            eprintln!("{table}: Parquet mirror: {m}");
+            bad += 1;
+        }
+        if let Some(loaded) = c.rows_loaded.filter(|l| *l != c.rows_in_log && c.ok()) {
+            println!(
+                "  note: {table} holds {} rows, Bronze loaded {loaded}: a DELETE or RESTORE commit (`medallion delta history --table {table}`)",
+                c.rows_in_log
+            );
+        }
+    }
+    if bad > 0 {
+        eprintln!("{bad} problem(s); `medallion delta repair` rebuilds damaged files from the raw files of their loads");
+        return Err(CheckFailed.into());
+    }
+    println!("every data file matches the Delta log");
     Ok(())
 }
 

@@ -219,3 +219,42 @@ fn gen_never_mixes_two_datasets_and_refuses_what_will_not_fit() {
 fn walk(root: &std::path::Path) -> usize {
     std::fs::read_dir(root).map_or(0, |d| d.map(|e| e.unwrap().path()).map(|p| if p.is_dir() { walk(&p) } else { 1 }).sum())
 }
+
+/// A disk that fills up mid-run, played with a file-size limit (`ulimit -f`, the signal it
+/// raises ignored, so writes fail with EFBIG as they would with ENOSPC): the error names the
+/// file it could not write, with its table; once there is room, a rerun loads everything.
+#[test]
+fn a_full_disk_names_the_file_and_a_rerun_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    assert!(medallion(&["gen", "--scale", "0.001", "--days", "3", "--out", raw.to_str().unwrap()]).status.success());
+    let (lake, warehouse) = (dir.path().join("lake"), dir.path().join("warehouse.duckdb"));
+    let limited = |kib: u32| {
+        let command = format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" bronze --raw \"$1\" --lake \"$2\" --manifest \"$3\"",);
+        Command::new("bash")
+            .args(["-c", &command, env!("CARGO_BIN_EXE_medallion")])
+            .args([&raw, &lake, &warehouse])
+            .output()
+            .expect("bash runs")
+    };
+    // Too little room for the warehouse holding the manifest: it is named.
+    let out = limited(4);
+    assert_error_chain(&out, "warehouse.duckdb");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("File too large"));
+    assert!(!warehouse.exists(), "a warehouse that could not be created is not left torn");
+    // Room for the manifest, not for a data file: the file and its table are named.
+    let out = limited(16);
+    assert_error_chain(&out, "bronze/delta/");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| l.contains("bronze/delta/")).unwrap();
+    assert!(line.contains(lake.to_str().unwrap()), "the path is whole: {line}");
+    assert!(
+        medallion_schema::Table::ALL.iter().any(|t| line.contains(&format!("bronze/delta/{t}/part-"))),
+        "the table's folder is named: {line}"
+    );
+    // With room again, nothing was lost: every file loads and every data file is sound.
+    let rerun = bronze(&raw, dir.path());
+    assert_eq!(rerun.status.code(), Some(0), "{}", String::from_utf8_lossy(&rerun.stderr));
+    let verify = medallion(&["delta", "verify", "--lake", lake.to_str().unwrap(), "--manifest", warehouse.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stderr));
+}

@@ -73,6 +73,9 @@ pub struct FileOptions {
     pub no_dictionary: Vec<String>,
     /// Columns stored without compression (random bytes gain nothing from it).
     pub uncompressed: Vec<String>,
+    /// Record each data file's BLAKE3 in its add action ([`CHECKSUM_TAG`]), so a check can
+    /// tell a file changed on disk after it was committed (a flipped byte decodes silently).
+    pub checksum: bool,
 }
 
 impl Default for FileOptions {
@@ -85,6 +88,7 @@ impl Default for FileOptions {
             created_by: "medallion".into(),
             no_dictionary: Vec::new(),
             uncompressed: Vec::new(),
+            checksum: false,
         }
     }
 }
@@ -162,8 +166,13 @@ pub struct DataFile {
     pub rows: u64,
     /// Partition values recorded in its add action.
     pub partition_values: Vec<(String, String)>,
+    /// BLAKE3 of the file (64 hex digits), when its options asked for it.
+    pub blake3: Option<String>,
     null_counts: Vec<(String, u64)>,
 }
+
+/// The add-action tag holding a data file's BLAKE3 (written when `FileOptions::checksum`).
+pub const CHECKSUM_TAG: &str = "medallion.blake3";
 
 impl DataFile {
     /// The Delta `add` action for this file, with row and null-count statistics.
@@ -178,6 +187,7 @@ impl DataFile {
             modification_time: modification_ms,
             data_change: true,
             stats: Some(stats.to_string()),
+            tags: self.blake3.as_ref().map(|h| [(CHECKSUM_TAG.to_string(), Some(h.clone()))].into_iter().collect()),
             ..Default::default()
         }
     }
@@ -196,10 +206,30 @@ impl DataFile {
     }
 }
 
+/// A file that hashes what is written through it (the data file's checksum costs no re-read).
+struct HashingFile {
+    file: File,
+    hasher: Option<blake3::Hasher>,
+}
+
+impl std::io::Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 struct OpenFile {
     rel: String,
     tmp: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<HashingFile>,
     rows: u64,
     nulls: Vec<u64>,
 }
@@ -258,7 +288,10 @@ impl DataFileWriter {
             for (n, col) in file.nulls.iter_mut().zip(slice.columns()) {
                 *n += col.null_count() as u64;
             }
-            file.writer.write(&slice).map_err(|source| DeltaIoError::Parquet { file: file.rel.clone(), source })?;
+            let root = &self.root;
+            file.writer
+                .write(&slice)
+                .map_err(|source| DeltaIoError::Parquet { file: root.join(&file.rel).display().to_string(), source })?;
             file.rows += room as u64;
             offset += room;
             let full = file.rows >= self.options.max_file_rows
@@ -279,8 +312,9 @@ impl DataFileWriter {
             }
             let tmp = path.with_extension("parquet.tmp");
             let file = File::create(&tmp).map_err(io(&tmp))?;
+            let file = HashingFile { file, hasher: self.options.checksum.then(blake3::Hasher::new) };
             let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
-                .map_err(|source| DeltaIoError::Parquet { file: rel.clone(), source })?;
+                .map_err(|source| DeltaIoError::Parquet { file: path.display().to_string(), source })?;
             let nulls = vec![0; self.schema.fields().len()];
             self.open = Some(OpenFile { rel, tmp, writer, rows: 0, nulls });
         }
@@ -289,12 +323,20 @@ impl DataFileWriter {
 
     fn close_file(&mut self) -> Result<(), DeltaIoError> {
         let Some(file) = self.open.take() else { return Ok(()) };
-        file.writer.close().map_err(|source| DeltaIoError::Parquet { file: file.rel.clone(), source })?;
         let path = self.root.join(&file.rel);
+        let hashed = file.writer.into_inner().map_err(|source| DeltaIoError::Parquet { file: path.display().to_string(), source })?;
+        let blake3 = hashed.hasher.map(|h| h.finalize().to_hex().to_string());
         fs::rename(&file.tmp, &path).map_err(io(&path))?;
         let bytes = fs::metadata(&path).map_err(io(&path))?.len();
         let null_counts = self.schema.fields().iter().zip(file.nulls).map(|(f, n)| (f.name().clone(), n)).collect();
-        self.done.push(DataFile { rel: file.rel, bytes, rows: file.rows, partition_values: self.partition_values.clone(), null_counts });
+        self.done.push(DataFile {
+            rel: file.rel,
+            bytes,
+            rows: file.rows,
+            partition_values: self.partition_values.clone(),
+            blake3,
+            null_counts,
+        });
         Ok(())
     }
 
@@ -325,6 +367,8 @@ pub struct Commit {
     pub operation: DeltaOperation,
     /// An application transaction (`txn` action) that makes the commit idempotent.
     pub app_txn: Option<String>,
+    /// Further entries of the commit info (e.g. [`INGESTION_KEY`]).
+    pub metadata: Vec<(String, serde_json::Value)>,
 }
 
 impl Commit {
@@ -339,12 +383,19 @@ impl Commit {
                 predicate: None,
             },
             app_txn: None,
+            metadata: Vec::new(),
         }
     }
 
     /// Tags the commit with an application transaction `app_id` (version 1).
     pub fn with_app_txn(mut self, app_id: impl Into<String>) -> Self {
         self.app_txn = Some(app_id.into());
+        self
+    }
+
+    /// Adds an entry to the commit info.
+    pub fn with_metadata(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.metadata.push((key.to_string(), value.into()));
         self
     }
 }
@@ -386,12 +437,19 @@ pub async fn open(url: url::Url) -> Result<DeltaTable, DeltaIoError> {
 /// info: `medallion delta history` shows it, and a restore refuses to undo loads.
 pub const LOAD_KEY: &str = "medallion.load";
 
+/// The commit key naming the damaged file a repair commit replaced (`medallion delta repair`).
+pub const REPAIR_KEY: &str = "medallion.repair";
+
+/// The commit key holding a load's `ingestion_ts` (microseconds since the epoch): with the raw
+/// files the manifest lists, it is what rebuilding the load's data files byte for byte takes.
+pub const INGESTION_KEY: &str = "medallion.ingestion_us";
+
 /// The properties of a load's commit: its application transaction (a replay after a crash is a
-/// no-op) and its id in the commit info ([`LOAD_KEY`]).
-pub fn load_commit_properties(app_id: &str) -> CommitProperties {
-    CommitProperties::default()
-        .with_application_transaction(Transaction::new(app_id, 1))
-        .with_metadata([(LOAD_KEY.to_string(), serde_json::Value::from(app_id))])
+/// no-op), its id in the commit info ([`LOAD_KEY`]) and any further entries.
+pub fn load_commit_properties(app_id: &str, metadata: Vec<(String, serde_json::Value)>) -> CommitProperties {
+    let mut entries = vec![(LOAD_KEY.to_string(), serde_json::Value::from(app_id))];
+    entries.extend(metadata);
+    CommitProperties::default().with_application_transaction(Transaction::new(app_id, 1)).with_metadata(entries)
 }
 
 /// Creates `table` with `commit`'s files as version 0 (if it has no log yet), or commits them
@@ -403,8 +461,8 @@ pub async fn commit(
     commit: Commit,
 ) -> Result<DeltaTable, DeltaIoError> {
     let props = match &commit.app_txn {
-        Some(id) => load_commit_properties(id),
-        None => CommitProperties::default(),
+        Some(id) => load_commit_properties(id, commit.metadata),
+        None => CommitProperties::default().with_metadata(commit.metadata),
     };
     if table.version().is_none() {
         let schema = delta_schema(data_schema, partition_by)?;

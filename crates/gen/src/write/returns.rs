@@ -331,7 +331,9 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
     if v2.is_empty() {
         return Ok(());
     }
-    let table = medallion_delta::commit(&table, &evolved, None, Commit { actions: v2, operation: merge, app_txn: None }).await?;
+    let table =
+        medallion_delta::commit(&table, &evolved, None, Commit { actions: v2, operation: merge, app_txn: None, metadata: Vec::new() })
+            .await?;
     let mut v3 = Vec::new();
     for g in groups() {
         if g.has_deletes {
@@ -344,7 +346,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
         return Ok(());
     }
     let delete = DeltaOperation::Delete { predicate: Some("return_id IN (cancelled returns)".into()) };
-    medallion_delta::commit(&table, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None }).await?;
+    medallion_delta::commit(&table, &evolved, None, Commit { actions: v3, operation: delete, app_txn: None, metadata: Vec::new() }).await?;
     Ok(())
 }
 
