@@ -55,18 +55,25 @@ pub struct Thresholds {
     pub files_not_loaded: Limits,
     /// Rows flagged per anomaly kind.
     pub anomaly_flag_rate: Limits,
-    /// A Gold table's row count falling against the previous run.
+    /// A Silver or Gold table's row count falling against the previous run.
     pub row_count_drop: Limits,
-    /// A Gold table's row count growing against the previous run.
+    /// A Silver or Gold table's row count growing against the previous run.
     pub row_count_growth: Limits,
-    /// Gold tables whose row counts are not compared with the previous run.
+    /// Silver or Gold tables whose row counts are not compared with the previous run.
     pub row_count_exempt: Vec<String>,
+    /// A Silver or Gold table of the previous run is gone (1).
+    #[serde(default = "always_alert")]
+    pub table_missing: Limits,
     /// The latest transform run did not finish with success (1) or did (0).
     pub transform_unfinished: Limits,
     /// Hours since a source's last load.
     pub freshness_hours: FreshnessLimits,
     /// The sources with the rarely-changing freshness limits.
     pub rarely_changing_sources: Vec<String>,
+}
+
+fn always_alert() -> Limits {
+    Limits { warn: 1.0, alert: 1.0 }
 }
 
 impl Thresholds {
@@ -250,11 +257,11 @@ pub fn measure(warehouse: &Path, thresholds: &Thresholds, previous: &BTreeMap<St
         let mut stmt = conn.prepare("select table_name, anomaly_kind, count(*) from w.silver.int_dq_flags group by 1, 2 order by 1, 2")?;
         let flags: Vec<(String, String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
         for (table, kind, n) in flags {
-            let rows = if exists(&conn, "silver", &format!("stg_{table}"))? {
-                f64_of(&format!("select count(*) from w.silver.\"stg_{table}\""))?
-            } else {
-                0.0
-            };
+            // Without its staging table there is no rate (`table_missing` says why).
+            if !exists(&conn, "silver", &format!("stg_{table}"))? {
+                continue;
+            }
+            let rows = f64_of(&format!("select count(*) from w.silver.\"stg_{table}\""))?;
             out.push(metric(format!("{table}: {kind}"), "anomaly_flag_rate", n as f64 / rows.max(1.0), thresholds.anomaly_flag_rate));
         }
     }
@@ -277,27 +284,36 @@ pub fn measure(warehouse: &Path, thresholds: &Thresholds, previous: &BTreeMap<St
         let rate = f64_of(&format!("select count(*) filter (where \"{key}\" = -1) / greatest(count(*), 1) from w.gold.\"{fact}\""))?;
         out.push(metric(format!("{fact}.{key} → {dimension}"), "fk_violation_rate", rate, thresholds.fk_violation_rate));
     }
-    let mut stmt = conn.prepare("select table_name from information_schema.tables where table_catalog = 'w' and table_schema = 'gold' and table_type = 'BASE TABLE' order by 1")?;
-    let gold: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    for table in gold {
-        let rows = f64_of(&format!("select count(*) from w.gold.\"{table}\""))?;
+    // Silver and Gold tables: row counts against the previous run, and any table of the
+    // previous run that is gone (dropped by accident: `medallion transform --select <model>+`).
+    let mut stmt = conn.prepare(
+        "select table_schema || '.' || table_name from information_schema.tables
+         where table_catalog = 'w' and table_schema in ('silver', 'gold') and table_type = 'BASE TABLE' order by 1",
+    )?;
+    let tables: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for gone in previous.keys().filter(|t| !tables.contains(t)) {
+        out.push(metric(gone.clone(), "table_missing", 1.0, thresholds.table_missing));
+    }
+    for subject in tables {
+        let (schema, table) = subject.split_once('.').unwrap_or(("gold", subject.as_str()));
+        let rows = f64_of(&format!("select count(*) from w.\"{schema}\".\"{table}\""))?;
         out.push(Metric {
-            subject: format!("gold.{table}"),
+            subject: subject.clone(),
             metric: "row_count".into(),
             value: rows,
             warn: f64::NAN,
             alert: f64::NAN,
             status: Status::Ok,
         });
-        if thresholds.row_count_exempt.contains(&table) {
+        if thresholds.row_count_exempt.iter().any(|t| t == table) {
             continue;
         }
-        if let Some(before) = previous.get(&format!("gold.{table}")).filter(|b| **b > 0.0) {
+        if let Some(before) = previous.get(&subject).filter(|b| **b > 0.0) {
             let change = (rows - before) / before;
             if change < 0.0 {
-                out.push(metric(format!("gold.{table}"), "row_count_drop", -change, thresholds.row_count_drop));
+                out.push(metric(subject.clone(), "row_count_drop", -change, thresholds.row_count_drop));
             } else {
-                out.push(metric(format!("gold.{table}"), "row_count_growth", change, thresholds.row_count_growth));
+                out.push(metric(subject.clone(), "row_count_growth", change, thresholds.row_count_growth));
             }
         }
     }
