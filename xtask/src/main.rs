@@ -63,7 +63,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   libduckdb                         fetch the prebuilt DuckDB library and print its folder
   browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)
   powerbi [--warehouse W]           analytics/powerbi/ equals what Gold generates, validates, parses, resolves
-  scenarios [--write]               the operations scenarios on a scratch lake; --write: docs/operations/*.md";
+  scenarios [--write] [--only S]    the operations scenarios on a scratch lake; --write: docs/operations/*.md";
 
 fn workspace_root() -> PathBuf {
     // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the
@@ -330,10 +330,12 @@ fn pipeline(args: &[String]) -> Result<()> {
     if bronze_problems { Err("Bronze reported files that need attention".into()) } else { Ok(()) }
 }
 
-/// `cargo xtask scenarios [--write]`: the operations scenarios (debug build) on a scratch lake.
+/// `cargo xtask scenarios [--write] [--only <name>]`: the operations scenarios (debug build) on
+/// a scratch lake.
 fn scenarios_play(args: &[String]) -> Result<()> {
     run(&mut cargo(&["build", "-p", "medallion-cli"])?)?;
-    scenarios::play(&debug_binary(), &target_dir().join("scenarios"), args.iter().any(|a| a == "--write"))
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).map(String::as_str);
+    scenarios::play(&debug_binary(), &target_dir().join("scenarios"), args.iter().any(|a| a == "--write"), only)
 }
 
 /// `cargo xtask powerbi`: the committed Power BI project checked against a warehouse's Gold

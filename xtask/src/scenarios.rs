@@ -135,8 +135,9 @@ impl Scenario {
 
 const BRONZE: &[&str] = &["bronze", "--raw", "raw", "--lake", "lake", "--manifest", "warehouse.duckdb"];
 
-/// Plays every scenario with `binary`; with `write`, saves the evidence in docs/operations/.
-pub fn play(binary: &Path, scratch: &Path, write: bool) -> Result<()> {
+/// Plays every scenario (or the one named `only`) with `binary`; with `write`, saves the
+/// evidence in docs/operations/. The runbook is checked when every scenario played.
+pub fn play(binary: &Path, scratch: &Path, write: bool, only: Option<&str>) -> Result<()> {
     let docs = workspace_root().join("docs").join("operations");
     let mut written = Vec::new();
     let mut commands = std::collections::BTreeSet::new();
@@ -146,7 +147,13 @@ pub fn play(binary: &Path, scratch: &Path, write: bool) -> Result<()> {
         ("killed_transform", killed_transform),
         ("bad_commit_restore", bad_commit_restore),
         ("maintenance", maintenance),
+        ("corrupted_file", corrupted_file),
+        ("dropped_table", dropped_table),
+        ("additive_schema_change", additive_schema_change),
     ] {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
         let played = scenario(binary, scratch).map_err(|e| format!("scenario {name}: {e}"))?;
         eprintln!("xtask: scenario {name}: every expectation held");
         commands.extend(played.played.iter().cloned());
@@ -167,7 +174,7 @@ pub fn play(binary: &Path, scratch: &Path, write: bool) -> Result<()> {
     for p in written {
         eprintln!("xtask: wrote {}", p.display());
     }
-    check_runbook(&commands)
+    if only.is_some() { Ok(()) } else { check_runbook(&commands) }
 }
 
 /// Every `$ medallion …` line of `docs/operations_runbook.md` must be a command a scenario just
@@ -509,5 +516,184 @@ fn maintenance(binary: &Path, scratch: &Path) -> Result<Scenario> {
     s.run(&["delta", "diff", "--table", "customers", "--lake", "lake", "--from", &view, "--to", &(last_load + 1).to_string()], 2)?;
     s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
     s.run(&["dq", "status", "--warehouse", "warehouse.duckdb"], 0)?;
+    Ok(s)
+}
+
+/// Two Bronze data files damaged on disk — a load's file with a flipped byte, a compacted file
+/// truncated — found by `medallion delta verify` and rebuilt from raw by `medallion delta
+/// repair`, exactly the loads they hold; the transform then equals a copy never damaged.
+fn corrupted_file(binary: &Path, scratch: &Path) -> Result<Scenario> {
+    let mut s = Scenario::new(
+        binary,
+        scratch,
+        "corrupted_file",
+        "A corrupted Bronze data file, rebuilt from raw",
+        "Two Bronze data files are damaged on disk: one byte flipped in a file a load wrote \
+         (`orders_lines`), and the file `medallion maintain` compacted `customers` into cut short. \
+         `medallion delta verify` reads every current file against the Delta log (size, the BLAKE3 \
+         recorded at write time, footer, row count, every page) and names both; `medallion delta \
+         repair` reads the raw files of exactly the loads whose rows each held (checked against the \
+         manifest's hashes) and writes them again — the load's file byte for byte in place, the \
+         compacted one as a new file swapped in by one Delta commit. Silver and Gold then equal a \
+         copy that was never damaged.",
+    )?;
+    s.base_run("10")?;
+    for day in ["2024-01-11", "2024-01-12"] {
+        s.run(&["gen", "--scale", "0.01", "--increment", "--start-date", day, "--days", "1", "--out", "raw"], 1)?;
+        s.run(BRONZE, 1)?;
+    }
+    s.run(&["maintain", "--lake", "lake", "--tables", "customers"], 3)?;
+    s.transform(&[])?;
+    std::fs::copy(s.path("warehouse.duckdb"), s.path("clean.duckdb")).map_err(|e| e.to_string())?;
+    let sound = s.run(&["delta", "verify", "--lake", "lake", "--manifest", "warehouse.duckdb"], 2)?;
+    s.expect(sound.code == 0, "a sound lake to verify")?;
+
+    s.say("## Two files damaged on disk");
+    let parquet_in = |dir: &Path, load_file: bool| -> Result<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        files.sort();
+        // A load's files are `part-<16 hex digits of the load>-<n>.parquet`.
+        let is_load = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.len() == 35 && n.starts_with("part-"));
+        files.into_iter().find(|p| is_load(p) == load_file).ok_or_else(|| format!("no such file in {}", dir.display()))
+    };
+    let flipped = parquet_in(&s.path("lake/bronze/delta/orders_lines/order_month=2024-01"), true)?;
+    let mut bytes = std::fs::read(&flipped).map_err(|e| e.to_string())?;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&flipped, &bytes).map_err(|e| e.to_string())?;
+    let truncated = parquet_in(&s.path("lake/bronze/delta/customers"), false)?;
+    let len = std::fs::metadata(&truncated).map_err(|e| e.to_string())?.len();
+    std::fs::OpenOptions::new().write(true).open(&truncated).and_then(|f| f.set_len(len - 512)).map_err(|e| e.to_string())?;
+    let shown = |p: &Path| p.strip_prefix(&s.dir).unwrap_or(p).display().to_string();
+    s.say(&format!(
+        "One bit of byte {middle} flipped in `{}`; the last 512 bytes cut from `{}` (the file `medallion maintain` wrote).",
+        shown(&flipped),
+        shown(&truncated)
+    ));
+    let symptom = s.run(&["sql", "--db", "warehouse.duckdb", "select count(*) from bronze.customers"], 2)?;
+    s.expect(symptom.code != 0, "reading the truncated table to fail")?;
+    let found = s.run(&["delta", "verify", "--lake", "lake", "--manifest", "warehouse.duckdb"], 16)?;
+    s.expect(found.code == 1, "verify to exit 1")?;
+    for f in [&flipped, &truncated] {
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        s.expect(found.stderr.contains(name), &format!("verify to name {name}"))?;
+    }
+
+    s.say("## Repaired from raw");
+    let repaired = s.run(&["delta", "repair", "--lake", "lake", "--manifest", "warehouse.duckdb", "--raw", "raw"], 16)?;
+    s.expect(repaired.code == 0 && repaired.stdout.contains("every data file matches the Delta log"), "the repair to leave a sound lake")?;
+    s.expect(repaired.stdout.contains("rebuilt in place, byte for byte"), "the load's file rebuilt byte for byte")?;
+    s.expect(repaired.stdout.contains("customers") && repaired.stdout.contains("replaced by"), "the compacted file replaced by a commit")?;
+    s.run(&["delta", "history", "--table", "customers", "--lake", "lake"], 3)?;
+    s.transform(&[])?;
+    let compare = s.run(&["dq", "compare", "clean.duckdb", "warehouse.duckdb"], 3)?;
+    s.expect(compare.code == 0, "Silver and Gold to equal the copy never damaged")?;
+    Ok(s)
+}
+
+/// A Silver and a Gold table dropped by accident: monitoring raises ALERT, one transform of the
+/// models and what depends on them rebuilds them, equal to before.
+fn dropped_table(binary: &Path, scratch: &Path) -> Result<Scenario> {
+    let mut s = Scenario::new(
+        binary,
+        scratch,
+        "dropped_table",
+        "A Silver and a Gold table dropped by accident",
+        "Someone drops `silver.stg_orders_lines` (an incremental model) and `gold.fct_sales` from the \
+         warehouse. `medallion dq monitor` raises ALERT `table_missing` for both and exits 1; \
+         `medallion transform --select stg_orders_lines+` rebuilds them from Bronze with everything \
+         that depends on them, and Silver and Gold equal a copy taken before the drop.",
+    )?;
+    s.base_run("10")?;
+    s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
+    std::fs::copy(s.path("warehouse.duckdb"), s.path("before.duckdb")).map_err(|e| e.to_string())?;
+    s.say("## Dropped");
+    s.run(&["sql", "--db", "warehouse.duckdb", "drop table silver.stg_orders_lines; drop table gold.fct_sales"], 2)?;
+    let monitor = s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
+    s.expect(
+        monitor.code == 1 && monitor.stdout.contains("silver.stg_orders_lines") && monitor.stdout.contains("gold.fct_sales"),
+        "monitoring to raise ALERT naming both tables",
+    )?;
+    s.say("## Rebuilt");
+    let rebuilt = s.transform(&["--select", "stg_orders_lines+"])?;
+    s.expect(rebuilt.code == 0, "the transform to rebuild them")?;
+    let compare = s.run(&["dq", "compare", "before.duckdb", "warehouse.duckdb"], 3)?;
+    s.expect(compare.code == 0, "Silver and Gold to equal the copy taken before the drop")?;
+    let monitor = s.run(&["dq", "monitor", "--warehouse", "warehouse.duckdb"], 0)?;
+    s.expect(monitor.code == 0, "monitoring to be back to no ALERT")?;
+    Ok(s)
+}
+
+/// An additive schema change: the returns source's next commits add a nullable column
+/// (`return_reason_code`); Bronze takes the new column, and Silver and Gold carry its values.
+fn additive_schema_change(binary: &Path, scratch: &Path) -> Result<Scenario> {
+    let mut s = Scenario::new(
+        binary,
+        scratch,
+        "additive_schema_change",
+        "An additive schema change flows through to Silver and Gold",
+        "The returns source is a Delta table. At first only its version 0 has arrived, without the \
+         column `return_reason_code`; then versions 1 to 3 arrive, and version 1 adds that nullable \
+         column (a schema evolution). Bronze replays the new versions in order and takes the new \
+         column; the next transform carries its values into `silver.stg_returns` and \
+         `gold.fct_returns` — no model or configuration changed. (A breaking change is another \
+         story: see [breaking_schema_change.md](breaking_schema_change.md).)",
+    )?;
+    s.run(&["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", "30", "--out", "raw"], 3)?;
+    let log = s.path("raw/returns/_delta_log");
+    let held = s.path("held");
+    std::fs::create_dir_all(&held).map_err(|e| e.to_string())?;
+    let later = ["00000000000000000001.json", "00000000000000000002.json", "00000000000000000003.json"];
+    for name in later {
+        std::fs::rename(log.join(name), held.join(name)).map_err(|e| format!("{name}: {e}"))?;
+    }
+    s.say("## Only version 0 of the returns source has arrived");
+    s.run(BRONZE, 3)?;
+    s.transform(&[])?;
+    let count = "select count(*) as returns, count(return_reason_code) as with_reason_code from";
+    let before = s.run(&["sql", "--db", "warehouse.duckdb", &format!("{count} gold.fct_returns")], 5)?;
+    s.expect(before.code == 0, "Gold returns before the change")?;
+    let with_code = |s: &mut Scenario, table: &str| -> Result<i64> {
+        Ok(s.value(&format!("select count(return_reason_code) from {table}"))?.parse::<i64>().unwrap_or(-1))
+    };
+    let none_yet = with_code(&mut s, "gold.fct_returns")? == 0;
+    s.expect(none_yet, "no reason code before version 1")?;
+
+    s.say("## Versions 1 to 3 arrive; version 1 adds `return_reason_code`");
+    for name in later {
+        std::fs::rename(held.join(name), log.join(name)).map_err(|e| format!("{name}: {e}"))?;
+    }
+    let bronze = s.run(BRONZE, 4)?;
+    s.expect(bronze.code == 0, "Bronze to load the new versions")?;
+    s.run(
+        &[
+            "sql",
+            "--db",
+            "warehouse.duckdb",
+            "select src_version, src_change, count(*) as rows, count(return_reason_code) as with_reason_code from bronze.returns group by all order by 1",
+        ],
+        8,
+    )?;
+    let transform = s.transform(&[])?;
+    s.expect(transform.code == 0, "the transform to build")?;
+    s.run(&["sql", "--db", "warehouse.duckdb", &format!("{count} silver.stg_returns")], 5)?;
+    s.run(&["sql", "--db", "warehouse.duckdb", &format!("{count} gold.fct_returns")], 5)?;
+    for table in ["bronze.returns", "silver.stg_returns", "gold.fct_returns"] {
+        let carried = with_code(&mut s, table)? > 0;
+        s.expect(carried, &format!("{table} to carry the new column's values"))?;
+    }
+    s.run(
+        &[
+            "sql",
+            "--db",
+            "warehouse.duckdb",
+            "select \"Reason Code\", count(*) as n from gold.vw_returns group by all order by n desc limit 4",
+        ],
+        7,
+    )?;
     Ok(s)
 }
