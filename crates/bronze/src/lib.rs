@@ -16,6 +16,7 @@ pub mod maintain;
 pub mod manifest;
 pub mod read;
 pub mod returns;
+mod rewrite;
 pub mod tables;
 pub mod verify;
 

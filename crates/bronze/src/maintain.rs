@@ -5,11 +5,9 @@
 //! retention can never be shorter than the table's own time-travel window
 //! (`delta.deletedFileRetentionDuration`, Delta's default one week).
 
-use std::num::NonZeroU64;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use deltalake::operations::optimize::OptimizeType;
 use deltalake::table::config::TablePropertiesExt;
 use medallion_schema::Table;
 
@@ -107,7 +105,6 @@ pub fn maintain(lake: &Path, opts: &MaintainOptions) -> Result<Vec<TableMaintena
             )));
         }
     }
-    let target = NonZeroU64::new(opts.target_file_bytes.max(1 << 20)).expect("at least 1 MiB");
     let mut out = Vec::new();
     for table in tables {
         let started = Instant::now();
@@ -116,13 +113,7 @@ pub fn maintain(lake: &Path, opts: &MaintainOptions) -> Result<Vec<TableMaintena
         let (_, files) = files_at(lake, table, None)?;
         m.active_before = (files.len(), size_of(&files));
         if !opts.dry_run {
-            let kind = if opts.zorder { OptimizeType::ZOrder(vec!["ingestion_ts".into()]) } else { OptimizeType::Compact };
-            let metrics = rt.block_on(async {
-                let delta = medallion_delta::open(medallion_delta::table_url(&dir)?).await?;
-                let (_, metrics) = delta.optimize().with_type(kind).with_target_size(target).await?;
-                Ok::<_, BronzeError>(metrics)
-            })?;
-            m.compacted = (metrics.num_files_removed, metrics.num_files_added);
+            m.compacted = rt.block_on(compact(&dir, table, opts.target_file_bytes.max(1 << 20), opts.zorder))?;
             sync_mirror(lake, table, &rt)?;
         }
         m.vacuumed = rt.block_on(async {
@@ -137,6 +128,42 @@ pub fn maintain(lake: &Path, opts: &MaintainOptions) -> Result<Vec<TableMaintena
         out.push(m);
     }
     Ok(out)
+}
+
+/// OPTIMIZE: in each partition holding more than one file, its files' rows rewritten into as few
+/// files as `target_bytes` allows — sorted by `ingestion_ts` with `zorder` (a Z-order on one
+/// column is that sort) — committed as one Delta OPTIMIZE that changes no row (`dataChange`
+/// false). Returns the files taken out and put in.
+async fn compact(dir: &Path, table: Table, target_bytes: u64, zorder: bool) -> Result<(u64, u64), BronzeError> {
+    use crate::rewrite;
+    let delta = medallion_delta::open(medallion_delta::table_url(dir)?).await?;
+    let files = rewrite::current_files(&delta)?;
+    let mut by_partition: std::collections::BTreeMap<&str, Vec<&rewrite::CurrentFile>> = Default::default();
+    for f in &files {
+        by_partition.entry(f.part_dir()).or_default().push(f);
+    }
+    let (schema, _) = rewrite::layout_of(table);
+    let version = delta.version().unwrap_or(0).to_string();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for (part, mut group) in by_partition.into_iter().filter(|(_, g)| g.len() > 1) {
+        group.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let mut rows = rewrite::read_rows(dir, &group, &schema)?;
+        if zorder {
+            let all = arrow::compute::concat_batches(&schema, &rows)?;
+            let column = all.column_by_name("ingestion_ts").ok_or_else(|| BronzeError::Lake(format!("{table} has no ingestion_ts")))?;
+            let order = arrow::compute::sort_to_indices(column, None, None)?;
+            rows = vec![arrow::compute::take_record_batch(&all, &order)?];
+        }
+        let stem = format!("compact-{}", rewrite::stem_hash(&[&version, part]));
+        added.extend(rewrite::write_rows(dir, table, group[0], &stem, &rows, target_bytes)?);
+        removed.extend(group);
+    }
+    if removed.is_empty() {
+        return Ok((0, 0));
+    }
+    let operation = deltalake::protocol::DeltaOperation::Optimize { predicate: None, target_size: target_bytes as i64 };
+    rewrite::replace(&delta, table, &removed, &added, false, operation, None).await?;
+    Ok((removed.len() as u64, added.len() as u64))
 }
 
 /// The fixed queries `medallion maintain` times before and after: every table's row count and

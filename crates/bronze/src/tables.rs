@@ -260,16 +260,50 @@ pub fn restore(lake: &Path, table: Table, version: u64) -> Result<Restored, Bron
 }
 
 /// Deletes the rows of `table` matching `predicate` (a SQL condition on its columns, e.g.
-/// `customer_id = 42` for an erasure request) with Delta's DELETE, holding the lake's lock; the
-/// Parquet mirror follows. The history keeps the rows: `restore` brings them back. Returns the
-/// rows deleted and the new version.
+/// `customer_id = 42` for an erasure request), holding the lake's lock: each data file holding
+/// such rows is rewritten without them (DuckDB evaluates the condition) and the rewrites are
+/// one Delta DELETE commit; the Parquet mirror follows. The history keeps the rows: `restore`
+/// brings them back. Returns the rows deleted and the table's version after it.
 pub fn delete(lake: &Path, table: Table, predicate: &str) -> Result<(u64, u64), BronzeError> {
+    use crate::rewrite;
     let _lock = crate::lock::Lock::acquire(&lake.join("_bronze.lock"))?;
     let rt = runtime(lake)?;
+    let dir = table_dir(lake, table);
+    let (schema, pcol) = rewrite::layout_of(table);
     let (deleted, version) = rt.block_on(async {
         let delta = open(lake, table, None).await?;
-        let (delta, metrics) = delta.delete().with_predicate(predicate).await?;
-        Ok::<_, BronzeError>((metrics.num_deleted_rows.unwrap_or(0) as u64, delta.version().unwrap_or(0)))
+        let files = rewrite::current_files(&delta)?;
+        let conn = Connection::open_in_memory()?;
+        let (mut deleted, mut removed, mut added) = (0u64, Vec::new(), Vec::new());
+        for f in &files {
+            // The partition column is in the path, not the file: hive partitioning gives it back.
+            let source = format!(
+                "read_parquet('{}', hive_partitioning = {})",
+                dir.join(&f.rel).display().to_string().replace('\'', "''"),
+                pcol.is_some()
+            );
+            let matching: i64 = conn
+                .query_row(&format!("select count(*) from {source} where {predicate}"), [], |r| r.get(0))
+                .map_err(|e| BronzeError::Lake(format!("--where {predicate}: {e}")))?;
+            if matching == 0 {
+                continue;
+            }
+            deleted += matching as u64;
+            let columns: Vec<String> = schema.fields().iter().map(|c| format!("\"{}\"", c.name())).collect();
+            let mut stmt =
+                conn.prepare(&format!("select {} from {source} where not coalesce(({predicate}), false)", columns.join(", ")))?;
+            let kept: Vec<arrow::array::RecordBatch> =
+                stmt.query_arrow([])?.map(|b| rewrite::conform(&b, &schema)).collect::<Result<_, _>>()?;
+            let stem = format!("rewrite-{}", rewrite::stem_hash(&[&f.rel, predicate]));
+            added.extend(rewrite::write_rows(&dir, table, f, &stem, &kept, u64::MAX)?);
+            removed.push(f);
+        }
+        if removed.is_empty() {
+            return Ok::<_, BronzeError>((0, delta.version().unwrap_or(0)));
+        }
+        let operation = deltalake::protocol::DeltaOperation::Delete { predicate: Some(predicate.to_string()) };
+        let delta = rewrite::replace(&delta, table, &removed, &added, true, operation, None).await?;
+        Ok((deleted, delta.version().unwrap_or(0)))
     })?;
     sync_mirror(lake, table, &rt)?;
     Ok((deleted, version))

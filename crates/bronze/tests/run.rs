@@ -590,12 +590,8 @@ fn delta_history_diff_view_and_restore_of_a_bad_commit() {
 
     // A bad delete made outside Bronze: restored by version, rows and mirror as before.
     let rows_before = count("select count(*) from bronze.returns");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let url = medallion_delta::table_url(&tables::table_dir(&cfg.lake, Table::Returns)).unwrap();
-        let table = deltalake::open_table(url).await.unwrap();
-        table.delete().with_predicate("qty > 1").await.unwrap();
-    });
+    let (deleted, _) = tables::delete(&cfg.lake, Table::Returns, "qty > 1").unwrap();
+    assert!(deleted > 0);
     let (_, files) = tables::files_at(&cfg.lake, Table::Returns, None).unwrap();
     assert!(!files.is_empty());
     let restored = tables::restore(&cfg.lake, Table::Returns, latest).unwrap();
@@ -610,10 +606,7 @@ fn delta_history_diff_view_and_restore_of_a_bad_commit() {
     // exactly the table's data files again.
     let stores_before = count("select count(*) from bronze.stores");
     let v = tables::history(&cfg.lake, Table::Stores).unwrap().last().unwrap().version;
-    rt.block_on(async {
-        let url = medallion_delta::table_url(&tables::table_dir(&cfg.lake, Table::Stores)).unwrap();
-        deltalake::open_table(url).await.unwrap().delete().with_predicate("true").await.unwrap();
-    });
+    tables::delete(&cfg.lake, Table::Stores, "true").unwrap();
     assert!(tables::files_at(&cfg.lake, Table::Stores, None).unwrap().1.is_empty(), "the bad delete emptied the table");
     tables::restore(&cfg.lake, Table::Stores, v).unwrap();
     let delta_dir = tables::table_dir(&cfg.lake, Table::Stores);
