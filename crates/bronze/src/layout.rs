@@ -87,6 +87,20 @@ pub(crate) fn unique_columns(table: Table) -> Vec<String> {
     cols
 }
 
+/// How Bronze encodes a table's data files: the one setup that loads and repairs share, so a
+/// repaired file is the loaded one byte for byte.
+pub(crate) fn data_file_options(table: Table) -> medallion_delta::FileOptions {
+    medallion_delta::FileOptions {
+        created_by: "medallion-bronze".into(),
+        no_dictionary: unique_columns(table),
+        // Hashes are random bytes: compressing them only costs time.
+        uncompressed: vec!["src_row_hash".into()],
+        zstd_level: 1,
+        checksum: true,
+        ..medallion_delta::FileOptions::default()
+    }
+}
+
 /// Writes Bronze's own single Parquet files (a batch's rejects, the returns mirror) atomically;
 /// returns the file's size.
 pub(crate) fn write_parquet(path: &std::path::Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, BronzeError> {

@@ -12,14 +12,14 @@ use std::time::Instant;
 
 use arrow::array::{Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondArray};
 use deltalake::DeltaTable;
-use medallion_delta::{Commit, DataFileWriter, FileOptions, has_app_txn};
+use medallion_delta::{Commit, DataFileWriter, has_app_txn};
 use medallion_schema::{NoProgress, Table};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::BronzeError;
 use crate::discover::{SourceFile, discover};
-use crate::layout::{audit, bronze_schema, partition_column, rejects_schema, unique_columns};
+use crate::layout::{audit, bronze_schema, data_file_options, partition_column, rejects_schema};
 use crate::manifest::{FileStatus, Manifest, ManifestRow};
 use crate::read::{FileRead, read_file};
 use medallion_schema::Progress;
@@ -399,20 +399,6 @@ fn commit_batch(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRow>, Bronze
     let journal = cfg.lake.join("_bronze_journal").join(format!("{}.json", batch.id));
     let _ = fs::remove_file(journal);
     Ok(rows)
-}
-
-/// How Bronze encodes a table's data files: the one setup that loads and repairs share, so a
-/// repaired file is the loaded one byte for byte.
-pub(crate) fn data_file_options(table: Table) -> FileOptions {
-    FileOptions {
-        created_by: "medallion-bronze".into(),
-        no_dictionary: unique_columns(table),
-        // Hashes are random bytes: compressing them only costs time.
-        uncompressed: vec!["src_row_hash".into()],
-        zstd_level: 1,
-        checksum: true,
-        ..FileOptions::default()
-    }
 }
 
 /// Refuses a lake whose Bronze Delta tables have another schema than this version writes (a

@@ -106,7 +106,7 @@ pub(crate) fn write_rows(
     target_bytes: u64,
 ) -> Result<Vec<DataFile>, BronzeError> {
     let (schema, _) = layout_of(table);
-    let options = medallion_delta::FileOptions { target_file_bytes: target_bytes, ..crate::load::data_file_options(table) };
+    let options = medallion_delta::FileOptions { target_file_bytes: target_bytes, ..crate::layout::data_file_options(table) };
     let mut writer = DataFileWriter::new(dir, like.part_dir(), stem, schema, like.partition_values(), options)?;
     for b in batches {
         writer.write(b)?;

@@ -398,7 +398,7 @@ fn rebuild_load(
         &format!("part-{batch}"),
         bronze_schema(table),
         values,
-        crate::load::data_file_options(table),
+        crate::layout::data_file_options(table),
     )?;
     for rel in files {
         crate::read::read_file::<BronzeError>(&raw.join(rel), table, &mut |b, hashes| {
@@ -530,7 +530,7 @@ fn put_back(
         &stem,
         bronze_schema(table),
         first.partition_values.clone(),
-        medallion_delta::FileOptions { target_file_bytes: u64::MAX, ..crate::load::data_file_options(table) },
+        medallion_delta::FileOptions { target_file_bytes: u64::MAX, ..crate::layout::data_file_options(table) },
     )?;
     for leaf in leaves {
         let file = fs::File::open(scratch.join(leaf)).map_err(|e| BronzeError::io(&scratch.join(leaf), e))?;
