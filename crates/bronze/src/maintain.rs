@@ -162,7 +162,7 @@ async fn compact(dir: &Path, table: Table, target_bytes: u64, zorder: bool) -> R
         return Ok((0, 0));
     }
     let operation = deltalake::protocol::DeltaOperation::Optimize { predicate: None, target_size: target_bytes as i64 };
-    rewrite::replace(&delta, table, &removed, &added, false, operation, None).await?;
+    rewrite::replace(&delta, table, &removed, &added, false, operation, None, Vec::new()).await?;
     Ok((removed.len() as u64, added.len() as u64))
 }
 

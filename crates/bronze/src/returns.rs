@@ -185,7 +185,7 @@ pub async fn merge(bronze_table: &Path, changes: RecordBatch, app_id: &str) -> R
         not_matched_predicates: Vec::new(),
         not_matched_by_source_predicates: Vec::new(),
     };
-    rewrite::replace(&delta, Table::Returns, &current, &files, true, operation, Some(app_id.to_string())).await?;
+    rewrite::replace(&delta, Table::Returns, &current, &files, true, operation, Some(app_id.to_string()), Vec::new()).await?;
     Ok(())
 }
 

@@ -115,7 +115,9 @@ pub(crate) fn write_rows(
 }
 
 /// Commits, as one Delta transaction, `removed` taken out and `added` put in (`data_change`
-/// false for a rewrite that changes no row, like OPTIMIZE). Returns the table after it.
+/// false for a rewrite that changes no row, like OPTIMIZE), with `metadata` in the commit info
+/// beside the operation's metrics. Returns the table after it.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn replace(
     delta: &DeltaTable,
     table: Table,
@@ -124,6 +126,7 @@ pub(crate) async fn replace(
     data_change: bool,
     operation: DeltaOperation,
     app_txn: Option<String>,
+    mut metadata: Vec<(String, serde_json::Value)>,
 ) -> Result<DeltaTable, BronzeError> {
     let ms = medallion_delta::now_ms();
     let mut actions: Vec<Action> = added.iter().map(|f| Action::Add(Add { data_change, ..f.add(ms) })).collect();
@@ -137,7 +140,8 @@ pub(crate) async fn replace(
         "numRemovedBytes": removed.iter().map(|f| f.size).sum::<i64>(),
         "numOutputRows": added.iter().map(|f| f.rows).sum::<u64>(),
     });
-    let commit = Commit { actions, operation, app_txn, metadata: vec![("operationMetrics".to_string(), metrics)] };
+    metadata.push(("operationMetrics".to_string(), metrics));
+    let commit = Commit { actions, operation, app_txn, metadata };
     Ok(medallion_delta::commit(delta, &schema, pcol, commit).await?)
 }
 

@@ -302,7 +302,7 @@ pub fn delete(lake: &Path, table: Table, predicate: &str) -> Result<(u64, u64), 
             return Ok::<_, BronzeError>((0, delta.version().unwrap_or(0)));
         }
         let operation = deltalake::protocol::DeltaOperation::Delete { predicate: Some(predicate.to_string()) };
-        let delta = rewrite::replace(&delta, table, &removed, &added, true, operation, None).await?;
+        let delta = rewrite::replace(&delta, table, &removed, &added, true, operation, None, Vec::new()).await?;
         Ok((deleted, delta.version().unwrap_or(0)))
     })?;
     sync_mirror(lake, table, &rt)?;

@@ -17,7 +17,6 @@ use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::datatypes::TimestampMicrosecondType;
-use deltalake::kernel::{Action, Add, Remove};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use medallion_delta::{CHECKSUM_TAG, DataFile, DataFileWriter, INGESTION_KEY, LOAD_KEY};
 use medallion_schema::Table;
@@ -27,6 +26,7 @@ use serde_json::Value;
 
 use crate::BronzeError;
 use crate::layout::{audit, bronze_schema, partition_column};
+use crate::rewrite;
 use crate::tables::table_dir;
 
 /// A current data file that is not what the log says it is.
@@ -521,49 +521,20 @@ fn put_back(
         return Ok(None);
     }
     // Otherwise the rows of its loads, in one new file, replace it in one commit.
-    let first = &rebuilt[&leaves[0]];
-    let part_dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    let stem = format!("repaired-{}", &blake3::hash(rel.as_bytes()).to_hex()[..16]);
-    let mut writer = DataFileWriter::new(
-        dir,
-        part_dir,
-        &stem,
-        bronze_schema(table),
-        first.partition_values.clone(),
-        medallion_delta::FileOptions { target_file_bytes: u64::MAX, ..crate::layout::data_file_options(table) },
-    )?;
-    for leaf in leaves {
-        let file = fs::File::open(scratch.join(leaf)).map_err(|e| BronzeError::io(&scratch.join(leaf), e))?;
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file)?.build()? {
-            writer.write(&batch?)?;
-        }
-    }
-    let new = writer.finish()?;
-    let ms = medallion_delta::now_ms();
-    let mut actions: Vec<Action> = new.iter().map(|f| Action::Add(Add { data_change: false, ..f.add(ms) })).collect();
-    actions.push(Action::Remove(Remove {
-        path: rel.to_string(),
-        data_change: false,
-        deletion_timestamp: Some(ms),
-        extended_file_metadata: Some(true),
-        partition_values: Some(first.partition_values.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()),
-        size: Some(size_in_log as i64),
-        ..Default::default()
-    }));
+    let damaged = rewrite::CurrentFile { rel: rel.to_string(), size: size_in_log as i64 };
+    let sources: Vec<rewrite::CurrentFile> = leaves.iter().map(|l| rewrite::CurrentFile { rel: l.clone(), size: 0 }).collect();
+    let rows = rewrite::read_rows(scratch, &sources.iter().collect::<Vec<_>>(), &bronze_schema(table))?;
+    let stem = format!("repaired-{}", rewrite::stem_hash(&[rel]));
+    let new = rewrite::write_rows(dir, table, &damaged, &stem, &rows, u64::MAX)?;
     let operation = DeltaOperation::Write {
         mode: SaveMode::Append,
         partition_by: partition_column(table).map(|c| vec![c.to_string()]),
         predicate: Some(format!("repair of {rel}")),
     };
-    let commit = medallion_delta::Commit {
-        actions,
-        operation,
-        app_txn: None,
-        metadata: vec![(medallion_delta::REPAIR_KEY.into(), Value::from(rel))],
-    };
+    let metadata = vec![(medallion_delta::REPAIR_KEY.to_string(), Value::from(rel))];
     let version = rt.block_on(async {
         let delta = medallion_delta::open(medallion_delta::table_url(dir)?).await?;
-        let delta = medallion_delta::commit(&delta, &bronze_schema(table), partition_column(table), commit).await?;
+        let delta = rewrite::replace(&delta, table, &[&damaged], &new, false, operation, None, metadata).await?;
         Ok::<_, BronzeError>(delta.version().unwrap_or(0))
     })?;
     Ok(Some((new.first().map(|f| f.rel.clone()).unwrap_or_default(), version)))
