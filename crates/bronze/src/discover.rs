@@ -133,8 +133,14 @@ fn delta_commits(dir: &Path, rel: &str) -> Result<Vec<SourceFile>, BronzeError> 
 }
 
 pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), BronzeError> {
+    let (hash, bytes) = blake3_file(path)?;
+    Ok((hash.to_hex()[..32].to_string(), bytes))
+}
+
+/// BLAKE3 of a file's content, and its size.
+pub(crate) fn blake3_file(path: &Path) -> Result<(blake3::Hash, u64), BronzeError> {
     let mut hasher = blake3::Hasher::new();
     let bytes =
         hasher.update_reader(fs::File::open(path).map_err(|e| BronzeError::io(path, e))?).map_err(|e| BronzeError::io(path, e))?.count();
-    Ok((hasher.finalize().to_hex()[..32].to_string(), bytes))
+    Ok((hasher.finalize(), bytes))
 }

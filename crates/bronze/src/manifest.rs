@@ -213,6 +213,20 @@ impl Manifest {
         Ok(rows.next().transpose()?)
     }
 
+    /// Rows Bronze loaded per table (returns left out: its rows are versions' changes), none
+    /// before the first load.
+    pub fn rows_loaded_by_table(&self) -> Result<HashMap<String, u64>, BronzeError> {
+        if !self.exists()? {
+            return Ok(HashMap::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "select table_name, sum(rows_loaded)::bigint from manifest_processed_files where table_name <> 'returns' group by all",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The raw files load `batch` of `table` read, in the order it read them, with their
     /// content hashes.
     pub fn files_of_batch(&self, table: Table, batch: &str) -> Result<Vec<(String, String)>, BronzeError> {

@@ -13,7 +13,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::cast;
 use arrow::datatypes::SchemaRef;
 use deltalake::DeltaTable;
-use deltalake::kernel::{Action, Add, Remove};
+use deltalake::kernel::{Action, Add};
 use deltalake::protocol::DeltaOperation;
 use medallion_delta::{Commit, DataFile, DataFileWriter};
 use medallion_schema::Table;
@@ -42,15 +42,7 @@ impl CurrentFile {
     }
 
     fn remove(&self, data_change: bool, ms: i64) -> Action {
-        Action::Remove(Remove {
-            path: self.rel.clone(),
-            data_change,
-            deletion_timestamp: Some(ms),
-            extended_file_metadata: Some(true),
-            partition_values: Some(self.partition_values().into_iter().map(|(k, v)| (k, Some(v))).collect()),
-            size: Some(self.size),
-            ..Default::default()
-        })
+        Action::Remove(medallion_delta::remove_action(&self.rel, self.size as u64, &self.partition_values(), data_change, ms))
     }
 }
 

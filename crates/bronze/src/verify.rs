@@ -36,6 +36,10 @@ pub struct Damage {
     pub rel: String,
     /// What is wrong, in words.
     pub problem: String,
+    /// The bytes and rows the Delta log records for it (what a repair must give back).
+    pub size_in_log: u64,
+    /// See [`Damage::size_in_log`].
+    pub rows_in_log: u64,
 }
 
 /// One table's check.
@@ -115,12 +119,6 @@ fn action_path(action: &Value) -> String {
     url::form_urlencoded::parse(format!("p={}", raw.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.to_string()).unwrap_or_default()
 }
 
-fn blake3_of(path: &Path) -> Result<String, BronzeError> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(fs::File::open(path).map_err(|e| BronzeError::io(path, e))?).map_err(|e| BronzeError::io(path, e))?;
-    Ok(hasher.finalize().to_hex().to_string())
-}
-
 /// What is wrong with one data file, if anything: size, checksum, footer, row count, pages.
 fn check_file(path: &Path, size: i64, rows: Option<usize>, checksum: Option<&str>) -> Option<String> {
     let on_disk = match fs::metadata(path) {
@@ -131,7 +129,7 @@ fn check_file(path: &Path, size: i64, rows: Option<usize>, checksum: Option<&str
         return Some(format!("{on_disk} bytes on disk, the Delta log recorded {size} (truncated or overwritten)"));
     }
     if let Some(want) = checksum {
-        match blake3_of(path) {
+        match crate::discover::blake3_file(path).map(|(hash, _)| hash.to_hex().to_string()) {
             Ok(have) if have == want => {}
             Ok(have) => {
                 return Some(format!("content changed since it was written: BLAKE3 {} ≠ {} recorded in the log", &have[..16], &want[..16]));
@@ -168,7 +166,8 @@ fn check_file(path: &Path, size: i64, rows: Option<usize>, checksum: Option<&str
 /// it exists). Reads only.
 pub fn verify(lake: &Path, manifest: &Path, tables: &[Table]) -> Result<Vec<TableCheck>, BronzeError> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| BronzeError::io(lake, e))?;
-    let loaded = rows_loaded(manifest)?;
+    let loaded =
+        if manifest.is_file() { crate::manifest::Manifest::open_read_only(manifest)?.rows_loaded_by_table()? } else { HashMap::new() };
     let mut out = Vec::new();
     for table in Table::ALL.into_iter().filter(|t| tables.is_empty() || tables.contains(t)) {
         let dir = table_dir(lake, table);
@@ -200,8 +199,12 @@ pub fn verify(lake: &Path, manifest: &Path, tables: &[Table]) -> Result<Vec<Tabl
         check.damaged = files
             .par_iter()
             .filter_map(|(rel, size, rows)| {
-                check_file(&dir.join(rel), *size, *rows, checksums.get(rel).map(String::as_str))
-                    .map(|problem| Damage { rel: rel.clone(), problem })
+                check_file(&dir.join(rel), *size, *rows, checksums.get(rel).map(String::as_str)).map(|problem| Damage {
+                    rel: rel.clone(),
+                    problem,
+                    size_in_log: *size as u64,
+                    rows_in_log: rows.unwrap_or(0) as u64,
+                })
             })
             .collect();
         check.damaged.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -209,26 +212,6 @@ pub fn verify(lake: &Path, manifest: &Path, tables: &[Table]) -> Result<Vec<Tabl
         out.push(check);
     }
     Ok(out)
-}
-
-/// Rows Bronze loaded per table, from the manifest (returns: its versions' changes, not rows).
-fn rows_loaded(manifest: &Path) -> Result<HashMap<String, u64>, BronzeError> {
-    if !manifest.is_file() {
-        return Ok(HashMap::new());
-    }
-    let conn = duckdb::Connection::open_with_flags(manifest, duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?)?;
-    let exists: i64 = conn.query_row(
-        "select count(*) from information_schema.tables where table_name = 'manifest_processed_files' and table_schema = 'main'",
-        [],
-        |r| r.get(0),
-    )?;
-    if exists == 0 {
-        return Ok(HashMap::new());
-    }
-    let mut stmt = conn
-        .prepare("select table_name, sum(rows_loaded)::bigint from manifest_processed_files where table_name <> 'returns' group by all")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Where the Parquet mirror of `table` differs from its current files (returns' mirror is one
@@ -440,7 +423,7 @@ pub fn repair(lake: &Path, raw: &Path, manifest_path: &Path, tables: &[Table]) -
         let log = read_log(&dir)?;
         let damaged: Vec<String> = check.damaged.iter().map(|d| d.rel.clone()).collect();
         let mut rebuilt: HashMap<String, DataFile> = HashMap::new();
-        for rel in &damaged {
+        for Damage { rel, size_in_log, rows_in_log, .. } in &check.damaged {
             let leaves = load_files_behind(&log, rel, table)?;
             let mut batches: Vec<String> = leaves.iter().filter_map(|l| batch_of_file(l).map(str::to_string)).collect();
             batches.sort();
@@ -457,9 +440,8 @@ pub fn repair(lake: &Path, raw: &Path, manifest_path: &Path, tables: &[Table]) -
                     rebuilt.insert(f.rel.clone(), f);
                 }
             }
-            let (rows_in_log, size_in_log) = snapshot_entry(&rt, &dir, rel)?;
-            let repair = put_back(&rt, &dir, &scratch, table, rel, &leaves, &rebuilt, rows_in_log, size_in_log)?;
-            repairs.push(Repair { table, rel: rel.clone(), batches, raw_files, rows: rows_in_log, replaced_by: repair });
+            let repair = put_back(&rt, &dir, &scratch, table, rel, &leaves, &rebuilt, *rows_in_log, *size_in_log)?;
+            repairs.push(Repair { table, rel: rel.clone(), batches, raw_files, rows: *rows_in_log, replaced_by: repair });
         }
         let _ = fs::remove_dir_all(&scratch);
         // The mirror's copy of a file rebuilt in place is the damaged one (a hard link of it).
@@ -471,14 +453,6 @@ pub fn repair(lake: &Path, raw: &Path, manifest_path: &Path, tables: &[Table]) -
     }
     let _ = fs::remove_dir(lake.join("_repair"));
     Ok(repairs)
-}
-
-/// The rows and bytes the log records for current file `rel`.
-fn snapshot_entry(rt: &tokio::runtime::Runtime, dir: &Path, rel: &str) -> Result<(u64, u64), BronzeError> {
-    let delta = rt.block_on(async { medallion_delta::open(medallion_delta::table_url(dir)?).await })?;
-    let snapshot = delta.snapshot()?;
-    let file = snapshot.log_data().iter().find(|f| f.path() == rel).map(|f| (f.num_records().unwrap_or(0) as u64, f.size() as u64));
-    file.ok_or_else(|| BronzeError::Lake(format!("{}: not a current file of the table", dir.join(rel).display())))
 }
 
 /// Puts `rel`'s rows back: the rebuilt file itself when it is the committed one byte for byte,

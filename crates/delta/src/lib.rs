@@ -194,15 +194,21 @@ impl DataFile {
 
     /// The `remove` action that takes this file out of the table.
     pub fn remove(&self, deletion_ms: i64) -> Remove {
-        Remove {
-            path: self.rel.clone(),
-            data_change: true,
-            deletion_timestamp: Some(deletion_ms),
-            extended_file_metadata: Some(true),
-            partition_values: Some(self.partition_values.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()),
-            size: Some(self.bytes as i64),
-            ..Default::default()
-        }
+        remove_action(&self.rel, self.bytes, &self.partition_values, true, deletion_ms)
+    }
+}
+
+/// The `remove` action that takes data file `rel` (of `bytes`, in partition `partition_values`)
+/// out of a table; `data_change` false for a rewrite that changes no row.
+pub fn remove_action(rel: &str, bytes: u64, partition_values: &[(String, String)], data_change: bool, deletion_ms: i64) -> Remove {
+    Remove {
+        path: rel.to_string(),
+        data_change,
+        deletion_timestamp: Some(deletion_ms),
+        extended_file_metadata: Some(true),
+        partition_values: Some(partition_values.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect()),
+        size: Some(bytes as i64),
+        ..Default::default()
     }
 }
 
