@@ -111,6 +111,8 @@ struct Ctx<'a> {
     progress: &'a dyn Progress,
     /// Each table's Delta state, opened once per run; its commits take turns through the lock.
     deltas: BTreeMap<Table, Mutex<Option<DeltaTable>>>,
+    /// The raw returns table at the version replayed last: the next version's `before`.
+    returns_snapshot: Mutex<Option<(u64, RecordBatch)>>,
 }
 
 impl Ctx<'_> {
@@ -209,7 +211,7 @@ pub fn run_with_progress(cfg: &BronzeConfig, progress: &dyn Progress) -> Result<
     // First finish what an interrupted run left in the journal.
     let journal = cfg.lake.join("_bronze_journal");
     let deltas = Table::ALL.iter().map(|t| (*t, Mutex::new(None))).collect();
-    let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress, deltas };
+    let ctx = Ctx { cfg, manifest: &manifest, rt: &rt, progress, deltas, returns_snapshot: Mutex::new(None) };
     let unreadable: Vec<Table> = report.unreadable_tables.iter().map(|(t, _)| *t).collect();
     // A batch of an unreadable table stays in the journal until the table is repaired.
     for batch in read_journal(&journal)?.into_iter().filter(|b| !unreadable.contains(&b.table)) {
@@ -482,12 +484,16 @@ fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRo
     let started = Instant::now();
     let raw_table = cfg.raw.join(&Table::Returns.raw().path);
     let bronze_table = cfg.lake.join("bronze/delta/returns");
-    let ch = rt.block_on(crate::returns::changes(&raw_table, version, &f.rel, batch.ingestion_us))?;
+    let mut last = ctx.returns_snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let before = last.take().filter(|(v, _)| *v + 1 == version).map(|(_, snapshot)| snapshot);
+    let mut ch = rt.block_on(crate::returns::changes(&raw_table, version, &f.rel, batch.ingestion_us, before))?;
+    *last = Some((version, std::mem::replace(&mut ch.snapshot, RecordBatch::new_empty(ch.batch.schema()))));
+    drop(last);
     crash_point("after_parquet")?;
     let changed = ch.batch.num_rows() as u64;
     rt.block_on(crate::returns::merge(&bronze_table, ch.batch, &format!("medallion-bronze-{}", batch.id)))?;
     crash_point("after_delta")?;
-    rt.block_on(crate::returns::mirror(&bronze_table, &cfg.lake.join("bronze/parquet/returns/part-current.parquet")))?;
+    crate::tables::sync_mirror(&cfg.lake, Table::Returns, rt)?;
     let read = FileRead { rows_read: changed + ch.keyless as u64, rows_loaded: changed, ..Default::default() };
     ctx.progress.rows(Table::Returns, read.rows_read);
     let message = format!("version {version}: {} inserted, {} updated, {} deleted (tombstones)", ch.inserted, ch.updated, ch.deleted);

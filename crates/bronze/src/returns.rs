@@ -2,8 +2,8 @@
 //! commit file (`returns/_delta_log/NNNN.json`) is a source file in the manifest, and its changes
 //! (inserts, updates, deletes — found by comparing the raw table at that version with the one
 //! before) are MERGEd on `return_id` into Bronze returns, deletes as tombstones
-//! (`is_deleted = true`), so history stays auditable and Bronze time travel works. Parquet
-//! mirrors the Delta table's current state.
+//! (`is_deleted = true`), so history stays auditable and Bronze time travel works. The
+//! Parquet mirror links the table's current file, like every other table's.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -54,19 +54,11 @@ pub async fn raw_snapshot(raw_table: &Path, version: u64) -> Result<RecordBatch,
     Ok(concat_batches(&target, &batches)?)
 }
 
-/// Row identity and content of a snapshot: return_id → (row index, row bytes).
-fn index(batch: &RecordBatch) -> Result<HashMap<i64, (u32, Vec<u8>)>, BronzeError> {
-    let converter = RowConverter::new(batch.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
-    let rows = converter.convert_columns(batch.columns())?;
+/// Row positions of a snapshot by `return_id` (keyless rows left out: they cannot be merged and
+/// are counted as rejected by the caller).
+fn positions(batch: &RecordBatch) -> Result<HashMap<i64, u32>, BronzeError> {
     let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().ok_or_else(|| BronzeError::Lake("return_id is not int64".into()))?;
-    let mut out = HashMap::with_capacity(batch.num_rows());
-    for i in 0..batch.num_rows() {
-        if ids.is_null(i) {
-            continue; // a keyless row cannot be merged; counted as rejected by the caller
-        }
-        out.insert(ids.value(i), (i as u32, rows.row(i).as_ref().to_vec()));
-    }
-    Ok(out)
+    Ok((0..batch.num_rows()).filter(|i| !ids.is_null(*i)).map(|i| (ids.value(i), i as u32)).collect())
 }
 
 /// The change set of raw version `version`: rows inserted or updated (from the new snapshot)
@@ -84,30 +76,45 @@ pub struct Changes {
     pub rows_in_version: usize,
     /// Rows without a `return_id` (rejected).
     pub keyless: usize,
+    /// The raw table at this version: the next version's `before`.
+    pub snapshot: RecordBatch,
 }
 
-/// What raw version `version` changed against the one before.
-pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i64) -> Result<Changes, BronzeError> {
+/// What raw version `version` changed against the one before (`before`: that snapshot when the
+/// caller still holds it from replaying the previous version, else it is read).
+pub async fn changes(
+    raw_table: &Path,
+    version: u64,
+    src: &str,
+    ingestion_us: i64,
+    before: Option<RecordBatch>,
+) -> Result<Changes, BronzeError> {
     let now = raw_snapshot(raw_table, version).await?;
-    let before = if version == 0 { RecordBatch::new_empty(now.schema()) } else { raw_snapshot(raw_table, version - 1).await? };
-    let (now_idx, before_idx) = (index(&now)?, index(&before)?);
+    let before = match before {
+        Some(before) => before,
+        None if version == 0 => RecordBatch::new_empty(now.schema()),
+        None => raw_snapshot(raw_table, version - 1).await?,
+    };
+    let (now_at, before_at) = (positions(&now)?, positions(&before)?);
+    // Rows compared whole, in the row format of one converter (no allocation per row).
+    let converter = RowConverter::new(now.schema().fields().iter().map(|f| SortField::new(f.data_type().clone())).collect())?;
+    let (now_rows, before_rows) = (converter.convert_columns(now.columns())?, converter.convert_columns(before.columns())?);
     let mut upsert: Vec<(u32, &str)> = Vec::new();
     let (mut inserted, mut updated) = (0, 0);
-    for (id, (i, bytes)) in &now_idx {
-        match before_idx.get(id) {
+    for (id, i) in &now_at {
+        match before_at.get(id) {
             None => {
                 inserted += 1;
                 upsert.push((*i, "insert"));
             }
-            Some((_, old)) if old != bytes => {
+            Some(j) if now_rows.row(*i as usize) != before_rows.row(*j as usize) => {
                 updated += 1;
                 upsert.push((*i, "update"));
             }
             Some(_) => continue,
         }
     }
-    let mut deleted: Vec<(u32, &str)> =
-        before_idx.iter().filter(|(id, _)| !now_idx.contains_key(id)).map(|(_, (i, _))| (*i, "delete")).collect();
+    let mut deleted: Vec<(u32, &str)> = before_at.iter().filter(|(id, _)| !now_at.contains_key(id)).map(|(_, j)| (*j, "delete")).collect();
     upsert.sort_unstable();
     deleted.sort_unstable();
     let schema = bronze_returns_schema();
@@ -137,7 +144,8 @@ pub async fn changes(raw_table: &Path, version: u64, src: &str, ingestion_us: i6
         updated,
         deleted: deleted.len(),
         rows_in_version: now.num_rows(),
-        keyless: now.num_rows() - now_idx.len(),
+        keyless: now.num_rows() - now_at.len(),
+        snapshot: now,
     })
 }
 
@@ -187,13 +195,4 @@ pub async fn merge(bronze_table: &Path, changes: RecordBatch, app_id: &str) -> R
     };
     rewrite::replace(&delta, Table::Returns, &current, &files, true, operation, Some(app_id.to_string()), Vec::new()).await?;
     Ok(())
-}
-
-/// Rewrites the Parquet mirror from the Delta table's current state.
-pub async fn mirror(bronze_table: &Path, parquet_path: &Path) -> Result<u64, BronzeError> {
-    let delta = medallion_delta::open(url_of(bronze_table)?).await?;
-    let schema = bronze_returns_schema();
-    let current = rewrite::current_files(&delta)?;
-    let batches = rewrite::read_rows(bronze_table, &current.iter().collect::<Vec<_>>(), &schema)?;
-    crate::layout::write_parquet(parquet_path, schema, &batches)
 }

@@ -102,11 +102,13 @@ pub fn history(lake: &Path, table: Table) -> Result<Vec<Commit>, BronzeError> {
 
 /// The data files of `table` as of `version` (the latest when none), and that version.
 pub fn files_at(lake: &Path, table: Table, version: Option<u64>) -> Result<(u64, Vec<PathBuf>), BronzeError> {
-    runtime(lake)?.block_on(async {
-        let delta = open(lake, table, version).await?;
-        let files = delta.get_file_uris()?.map(|uri| PathBuf::from(uri.strip_prefix("file://").unwrap_or(&uri).to_string())).collect();
-        Ok((delta.version().unwrap_or(0), files))
-    })
+    runtime(lake)?.block_on(files_of(lake, table, version))
+}
+
+async fn files_of(lake: &Path, table: Table, version: Option<u64>) -> Result<(u64, Vec<PathBuf>), BronzeError> {
+    let delta = open(lake, table, version).await?;
+    let files = delta.get_file_uris()?.map(|uri| PathBuf::from(uri.strip_prefix("file://").unwrap_or(&uri).to_string())).collect();
+    Ok((delta.version().unwrap_or(0), files))
 }
 
 /// A DuckDB `read_parquet` over `files` (an empty select with no rows when there are none).
@@ -309,17 +311,12 @@ pub fn delete(lake: &Path, table: Table, predicate: &str) -> Result<(u64, u64), 
     Ok((deleted, version))
 }
 
-/// Makes the Parquet mirror hold exactly the table's current data files: hard links of them
-/// (returns: its one current-state file, rewritten).
+/// Makes the Parquet mirror hold exactly the table's current data files: hard links of them.
 pub(crate) fn sync_mirror(lake: &Path, table: Table, rt: &tokio::runtime::Runtime) -> Result<(), BronzeError> {
     let mirror = lake.join("bronze").join("parquet").join(table.name());
-    if table == Table::Returns {
-        rt.block_on(crate::returns::mirror(&table_dir(lake, table), &mirror.join("part-current.parquet")))?;
-        return Ok(());
-    }
     // deltalake gives absolute file paths: compare them with the absolute table folder.
     let delta_dir = std::fs::canonicalize(table_dir(lake, table)).map_err(|e| BronzeError::io(&table_dir(lake, table), e))?;
-    let (_, files) = files_at(lake, table, None)?;
+    let (_, files) = rt.block_on(files_of(lake, table, None))?;
     let wanted: std::collections::BTreeSet<PathBuf> =
         files.iter().filter_map(|f| f.strip_prefix(&delta_dir).ok().map(Path::to_path_buf)).collect();
     // Remove what the table no longer holds.

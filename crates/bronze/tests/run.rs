@@ -418,7 +418,10 @@ fn returns_history_is_replayed_with_tombstones_and_time_travel() {
         }
     }
     // The Parquet mirror holds the Delta table's current rows.
-    let mirror = read_parquet(&cfg.lake.join("bronze/parquet/returns/part-current.parquet"));
+    let mirror_dir = cfg.lake.join("bronze/parquet/returns");
+    let mirror_files: Vec<PathBuf> = std::fs::read_dir(&mirror_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(mirror_files.len(), 1, "one current file, linked: {mirror_files:?}");
+    let mirror = read_parquet(&mirror_files[0]);
     let delta_now = delta_batches(&cfg.lake, Table::Returns, None);
     assert_eq!(rows_of(&mirror, None), rows_of(&delta_now, None));
     // A rerun replays nothing.
