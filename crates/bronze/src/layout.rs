@@ -61,12 +61,27 @@ pub(crate) fn audit(batch: RecordBatch, hashes: ArrayRef, table: Table, src: &st
     let n = batch.num_rows();
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (col, field) in batch.columns().iter().zip(schema.fields()) {
-        cols.push(if col.data_type() == field.data_type() { col.clone() } else { arrow::compute::cast(col, field.data_type())? });
+        cols.push(to_bronze_type(col, field.data_type())?);
     }
     cols.push(Arc::new(TimestampMicrosecondArray::from(vec![ingestion_us; n]).with_timezone("UTC")));
     cols.push(Arc::new(StringArray::from(vec![src; n])));
     cols.push(hashes);
     Ok(RecordBatch::try_new(schema, cols)?)
+}
+
+/// A canonical column as its Bronze type. Readers give timestamps as UTC wall-clock values
+/// without a zone; Bronze's are UTC instants: the same numbers, so the array is relabelled, not
+/// cast (a cast would convert every value from "local time in UTC" to UTC one by one).
+pub(crate) fn to_bronze_type(col: &ArrayRef, to: &DataType) -> Result<ArrayRef, BronzeError> {
+    match (col.data_type(), to) {
+        (from, to) if from == to => Ok(col.clone()),
+        (DataType::Timestamp(from_unit, None), DataType::Timestamp(to_unit, Some(zone)))
+            if from_unit == to_unit && zone.as_ref() == "UTC" =>
+        {
+            Ok(arrow::array::make_array(col.to_data().into_builder().data_type(to.clone()).build()?))
+        }
+        _ => Ok(arrow::compute::cast(col, to)?),
+    }
 }
 
 /// Bronze returns: the evolved canonical columns (timestamps as UTC), the audit columns, the
@@ -80,9 +95,16 @@ pub fn bronze_returns_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Columns whose values are (nearly) all distinct: the row hash and the table's key.
+/// Columns whose values are (nearly) all distinct: the row hash, the table's key and its event
+/// times. A dictionary for them is built up to its size limit and then dropped: time spent for
+/// nothing.
 pub(crate) fn unique_columns(table: Table) -> Vec<String> {
     let mut cols: Vec<String> = table.raw().primary_key.clone();
+    for field in table.schema().fields() {
+        if matches!(field.data_type(), DataType::Timestamp(..)) && !cols.contains(field.name()) {
+            cols.push(field.name().clone());
+        }
+    }
     cols.push("src_row_hash".into());
     cols
 }

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::compute::cast;
 use arrow::datatypes::SchemaRef;
 use deltalake::DeltaTable;
 use deltalake::kernel::{Action, Add};
@@ -68,7 +67,7 @@ pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordB
         .map(|f| {
             let column =
                 batch.column_by_name(f.name()).ok_or_else(|| BronzeError::Lake(format!("a data file lacks the column {}", f.name())))?;
-            Ok(if column.data_type() == f.data_type() { column.clone() } else { cast(column, f.data_type())? })
+            crate::layout::to_bronze_type(column, f.data_type())
         })
         .collect::<Result<Vec<_>, BronzeError>>()?;
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
