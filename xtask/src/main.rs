@@ -54,7 +54,7 @@ const USAGE: &str = "usage: cargo xtask <task>
   dbt <args…>                       dbt (from the project's venv) on dbt/ and duckdb/warehouse.duckdb
   test                              fmt, clippy, crate graph, unused deps, tests, docs, bundle, dbt parity
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
-  bench bronze [--scale 1]          Bronze throughput per table, against DuckDB's CSV → Parquet
+  bench bronze [--scale 1]          Bronze on the whole raw lake against DuckDB's COPY of the same files
   bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
   bench dashboard [--scale 1]       the dashboard's start and each page's load over HTTP (or --warehouse W)
   shape                             the crate graph's forbidden arrows and unused dependencies
@@ -192,11 +192,49 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
 }
 
+/// Runs the commands at the same time; prints each one's wall time as it ends and fails with
+/// every failure once all have ended.
+fn at_once(commands: Vec<(&str, &mut Command)>) -> Result<()> {
+    let started = Instant::now();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let running: Vec<_> = commands
+            .into_iter()
+            .map(|(label, cmd)| {
+                scope.spawn(move || {
+                    let result = run(cmd);
+                    eprintln!("xtask:   {label}: {:.1} s", started.elapsed().as_secs_f64());
+                    result
+                })
+            })
+            .collect();
+        running.into_iter().filter_map(|t| t.join().unwrap_or_else(|_| Err("a stage thread panicked".into())).err()).collect()
+    });
+    if failures.is_empty() { Ok(()) } else { Err(failures.join("\n")) }
+}
+
+/// Runs one stage and prints its wall time and, on Linux, the CPU its finished child processes
+/// used: a stage near 100 % on a 2-core machine leaves a core idle.
 fn timed<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let t = Instant::now();
+    let (t, cpu_before) = (Instant::now(), children_cpu_seconds());
     let r = f()?;
-    eprintln!("xtask: {label}: {:.1} s", t.elapsed().as_secs_f64());
+    let wall = t.elapsed().as_secs_f64();
+    match (cpu_before, children_cpu_seconds()) {
+        (Some(before), Some(after)) if after > before => {
+            eprintln!("xtask: {label}: {wall:.1} s ({:.1} CPU-s, {:.0} % CPU)", after - before, 100.0 * (after - before) / wall.max(1e-9))
+        }
+        _ => eprintln!("xtask: {label}: {wall:.1} s"),
+    }
     Ok(r)
+}
+
+/// User + system CPU seconds of this process's waited-for children (`/proc/self/stat`'s
+/// cutime and cstime, in clock ticks of 1/100 s — Linux's USER_HZ); None elsewhere.
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), starting with field 3 (state).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<f64>().ok();
+    Some((ticks(16)? + ticks(17)?) / 100.0)
 }
 
 fn debug_binary() -> PathBuf {
@@ -282,31 +320,33 @@ fn pipeline(args: &[String]) -> Result<()> {
             _ => Err("medallion dq monitor could not run (see above)".to_string()),
         }
     })?;
-    timed("export silver + gold to lake/", || {
-        run(command_with_env(release_binary())?.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake")))
-    })?;
+    // The export, the Power BI project and the static dashboard only read the warehouse (each
+    // attaches it read-only): they run at once, so the export's idle core time is not wasted.
+    let assets = ensure_dashboard_assets()?;
     let powerbi = root.join("analytics").join("powerbi");
-    timed("Power BI project", || {
-        run(command_with_env(release_binary())?
-            .args(["report", "powerbi", "--warehouse"])
-            .arg(&warehouse)
-            .arg("--report")
-            .arg(root.join("analytics/report.yml"))
-            .arg("--out")
-            .arg(&powerbi))
-    })?;
-    let assets = timed("dashboard assets (ECharts from npm)", ensure_dashboard_assets)?;
     let exported = root.join("analytics").join("dashboard");
-    timed("dashboard (static export)", || {
-        run(command_with_env(release_binary())?
-            .args(["dashboard", "--warehouse"])
-            .arg(&warehouse)
-            .arg("--report")
-            .arg(root.join("analytics/report.yml"))
-            .arg("--assets")
-            .arg(&assets)
-            .arg("--export")
-            .arg(&exported))
+    let mut export = command_with_env(release_binary())?;
+    export.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake"));
+    let mut report = command_with_env(release_binary())?;
+    report
+        .args(["report", "powerbi", "--warehouse"])
+        .arg(&warehouse)
+        .arg("--report")
+        .arg(root.join("analytics/report.yml"))
+        .arg("--out")
+        .arg(&powerbi);
+    let mut dashboard = command_with_env(release_binary())?;
+    dashboard
+        .args(["dashboard", "--warehouse"])
+        .arg(&warehouse)
+        .arg("--report")
+        .arg(root.join("analytics/report.yml"))
+        .arg("--assets")
+        .arg(&assets)
+        .arg("--export")
+        .arg(&exported);
+    timed("export silver + gold to lake/, Power BI project, static dashboard (at once)", || {
+        at_once(vec![("export", &mut export), ("Power BI project", &mut report), ("dashboard", &mut dashboard)])
     })?;
     eprintln!("xtask: pipeline ({engine}): {:.1} s in all", started.elapsed().as_secs_f64());
     if bronze_problems {
@@ -848,10 +888,7 @@ fn measure(args: &[&str], out: &Path) -> Result<(f64, f64, String)> {
     if !output.status.success() {
         return Err(format!("medallion {args:?} failed: {}", String::from_utf8_lossy(&output.stderr)));
     }
-    let rss = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("peak RSS ").and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse().ok()))
-        .ok_or("the summary has no `peak RSS` line")?;
+    let rss = peak_rss_mb(&stdout).ok_or("the summary has no `peak RSS`")?;
     Ok((wall, rss, stdout))
 }
 
@@ -889,8 +926,10 @@ fn totals(summary: &str) -> (u64, f64) {
         .unwrap_or((0, 0.0))
 }
 
-/// Bronze at one scale: wall time, peak RSS and per-table throughput, with DuckDB's own
-/// CSV→Parquet time on the largest CSV table as a yardstick.
+/// Bronze on a whole generated lake against DuckDB copying the same raw files to zstd Parquet
+/// (`COPY … TO … (FORMAT parquet)`, one statement per table) — the floor of "read everything,
+/// write Parquet" without Delta, rejects or a manifest. Three alternating rounds; each side's
+/// best time counts, so a slow moment of the machine does not pick the winner.
 fn bench_bronze(args: &[String]) -> Result<()> {
     let scale = flag(args, "--scale").unwrap_or("1");
     timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
@@ -901,51 +940,122 @@ fn bench_bronze(args: &[String]) -> Result<()> {
     if !out.status.success() {
         return Err(format!("gen failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    let t = Instant::now();
-    let out =
-        bronze_command(release_binary(), &raw, &dir.join("lake"), &dir.join("warehouse.duckdb"))?.output().map_err(|e| e.to_string())?;
-    let wall = t.elapsed().as_secs_f64();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    if !out.status.success() {
-        return Err(format!("bronze failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let copies = duckdb_copies(&raw, &dir.join("duckdb"))?;
+    let (mut bronze_runs, mut duckdb_runs, mut best_summary, mut peak_rss) = (Vec::new(), Vec::new(), String::new(), 0.0_f64);
+    for _round in 0..3 {
+        let (lake, manifest) = (dir.join("lake"), dir.join("manifest.duckdb"));
+        let _ = std::fs::remove_dir_all(&lake);
+        let _ = std::fs::remove_file(&manifest);
+        let t = Instant::now();
+        let out = bronze_command(release_binary(), &raw, &lake, &manifest)?.output().map_err(|e| e.to_string())?;
+        let wall = t.elapsed().as_secs_f64();
+        if !out.status.success() {
+            return Err(format!("bronze failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        peak_rss = peak_rss.max(peak_rss_mb(&stdout).ok_or("Bronze's summary has no `peak RSS`")?);
+        if bronze_runs.iter().all(|best| wall < *best) {
+            best_summary = stdout;
+        }
+        bronze_runs.push(wall);
+        let _ = std::fs::remove_dir_all(dir.join("duckdb"));
+        std::fs::create_dir_all(dir.join("duckdb")).map_err(|e| e.to_string())?;
+        let t = Instant::now();
+        for (table, sql) in &copies {
+            let out = command_with_env(release_binary())?.args(["sql", sql]).output().map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!("DuckDB's copy of {table} failed: {}", String::from_utf8_lossy(&out.stderr)));
+            }
+        }
+        duckdb_runs.push(t.elapsed().as_secs_f64());
     }
-    println!("\n## medallion bronze --scale {scale} (release)\n");
+    let best = |runs: &[f64]| runs.iter().copied().fold(f64::INFINITY, f64::min);
+    let (bronze, duckdb) = (best(&bronze_runs), best(&duckdb_runs));
+    println!("\n## medallion bronze --scale {scale}, the whole raw lake (release)\n");
     println!("| table | files | rows read | rows/s (busy) | MB/s (busy) |");
     println!("|---|---:|---:|---:|---:|");
-    for line in stdout.lines().skip(1) {
+    for line in best_summary.lines().skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() == 7 && f[1].parse::<u64>().is_ok() {
             let (rows, mb, secs): (f64, f64, f64) = (f[2].parse().unwrap_or(0.0), f[5].parse().unwrap_or(0.0), f[6].parse().unwrap_or(0.0));
-            println!("| {} | {} | {} | {:.0} | {:.1} |", f[0], f[1], f[2], rows / secs.max(1e-9), mb / secs.max(1e-9));
+            if secs < 0.01 {
+                println!("| {} | {} | {} | – | – |", f[0], f[1], f[2]); // under the summary's resolution
+            } else {
+                println!("| {} | {} | {} | {:.0} | {:.1} |", f[0], f[1], f[2], rows / secs, mb / secs);
+            }
         }
     }
-    let summary = stdout.lines().last().unwrap_or_default();
-    println!("\nwall {wall:.2} s — {summary}");
-    // Yardstick: DuckDB's own CSV → Parquet on the largest CSV table (orders_lines).
-    let glob = raw.join("orders_lines").join("*").join("*.csv");
-    let sql = format!(
-        "copy (select * from read_csv('{}', header = true)) to '{}' (format parquet, compression zstd)",
-        glob.display(),
-        dir.join("duckdb_orders_lines.parquet").display()
+    let runs = |r: &[f64]| r.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>().join(", ");
+    println!("\n{}", best_summary.lines().last().unwrap_or_default());
+    println!(
+        "\nBronze (Delta + Parquet mirror + rejects + manifest), all tables: best {bronze:.2} s (runs {}), peak RSS {peak_rss:.0} MB (goal ≤ 512)",
+        runs(&bronze_runs)
     );
-    let t = Instant::now();
-    let out = command_with_env(release_binary())?.args(["sql", &sql]).output().map_err(|e| e.to_string())?;
-    let duckdb_secs = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        println!("DuckDB yardstick not run: {}", String::from_utf8_lossy(&out.stderr).trim());
-        return Ok(());
-    }
-    // The same input through Bronze alone (fresh lake), so the two are comparable.
-    let t = Instant::now();
-    let out = bronze_command(release_binary(), &raw, &dir.join("lake_orders_lines"), &dir.join("orders_lines.duckdb"))?
-        .args(["--tables", "orders_lines"])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let bronze_secs = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(format!("bronze (orders_lines) failed: {}", String::from_utf8_lossy(&out.stderr)));
-    }
-    println!("orders_lines CSV → Parquet: DuckDB {duckdb_secs:.2} s; Bronze (Parquet + Delta + rejects + manifest) {bronze_secs:.2} s");
-    println!("Bronze throughput = {:.2}× DuckDB's (target ≥ 0.7×)", duckdb_secs / bronze_secs.max(1e-9));
+    println!(
+        "DuckDB 1.5.6 `COPY … TO … (FORMAT parquet, COMPRESSION zstd)` of the same raw files, {} tables (not the XLSX: no excel extension offline): best {duckdb:.2} s (runs {})",
+        copies.len(),
+        runs(&duckdb_runs)
+    );
+    println!("**Bronze = {:.2}× DuckDB's plain copy** (goal ≥ 1.2×)", duckdb / bronze.max(1e-9));
     Ok(())
+}
+
+/// One DuckDB `COPY` per raw table DuckDB can read, in the same way a user would write it: CSV
+/// and JSON Lines with auto-detection (malformed lines skipped), Parquet as is (every data file
+/// of the Delta source), written to zstd Parquet under `out`.
+fn duckdb_copies(raw: &Path, out: &Path) -> Result<Vec<(String, String)>> {
+    let quote = |p: &Path| p.display().to_string().replace('\'', "''");
+    let mut copies = Vec::new();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(raw).map_err(|e| format!("{}: {e}", raw.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if name.starts_with('_') || name == "samples" {
+            continue;
+        }
+        let (table, source) = match path.extension().and_then(|e| e.to_str()) {
+            Some("csv") => (name.trim_end_matches(".csv").to_string(), format!("read_csv('{}', header = true)", quote(&path))),
+            Some(_) => continue, // the XLSX
+            None if !path.is_dir() => continue,
+            None => {
+                let ext = first_extension_under(&path).ok_or_else(|| format!("{}: no data files", path.display()))?;
+                let glob = quote(&path.join("**").join(format!("*.{ext}")));
+                let source = match ext.as_str() {
+                    "csv" => format!("read_csv('{glob}', header = true)"),
+                    "jsonl" => format!("read_json('{glob}', format = 'newline_delimited', ignore_errors = true)"),
+                    "parquet" => format!("read_parquet('{glob}', union_by_name = true)"),
+                    other => return Err(format!("{}: no DuckDB reader for .{other}", path.display())),
+                };
+                (name.clone(), source)
+            }
+        };
+        let sql = format!(
+            "copy (select * from {source}) to '{}' (format parquet, compression zstd)",
+            quote(&out.join(format!("{table}.parquet")))
+        );
+        copies.push((table, sql));
+    }
+    Ok(copies)
+}
+
+/// The extension of the first data file (csv, jsonl, parquet) found under `dir`.
+fn first_extension_under(dir: &Path) -> Option<String> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() && !path.ends_with("_delta_log") {
+            if let Some(ext) = first_extension_under(&path) {
+                return Some(ext);
+            }
+        } else if let Some(ext @ ("csv" | "jsonl" | "parquet")) = path.extension().and_then(|e| e.to_str()) {
+            return Some(ext.to_string());
+        }
+    }
+    None
+}
+
+/// The `peak RSS N MB` of a medallion summary.
+fn peak_rss_mb(summary: &str) -> Option<f64> {
+    let at = summary.rfind("peak RSS ")?;
+    summary[at + "peak RSS ".len()..].split_whitespace().next()?.parse().ok()
 }
