@@ -115,8 +115,8 @@ pub(crate) fn data_file_options(table: Table) -> medallion_delta::FileOptions {
     medallion_delta::FileOptions {
         created_by: "medallion-bronze".into(),
         no_dictionary: unique_columns(table),
-        // Hashes are random bytes: compressing them only costs time.
-        uncompressed: vec!["src_row_hash".into()],
+        // Hashes are random bytes: compressing them or keeping their min/max only costs time.
+        random_bytes: vec!["src_row_hash".into()],
         zstd_level: 1,
         checksum: true,
         ..medallion_delta::FileOptions::default()

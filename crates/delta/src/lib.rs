@@ -20,7 +20,7 @@ use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::{DeltaTable, DeltaTableError};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 /// Why a data file or a commit failed. Each variant keeps its cause as `source()`.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +71,9 @@ pub struct FileOptions {
     pub created_by: String,
     /// Columns with (nearly) unique values: a dictionary only costs time there.
     pub no_dictionary: Vec<String>,
-    /// Columns stored without compression (random bytes gain nothing from it).
-    pub uncompressed: Vec<String>,
+    /// Columns of random bytes (hashes): stored without compression or min/max statistics,
+    /// neither of which gains anything there.
+    pub random_bytes: Vec<String>,
     /// Record each data file's BLAKE3 in its add action ([`CHECKSUM_TAG`]), so a check can
     /// tell a file changed on disk after it was committed (a flipped byte decodes silently).
     pub checksum: bool,
@@ -87,7 +88,7 @@ impl Default for FileOptions {
             max_file_rows: u64::MAX,
             created_by: "medallion".into(),
             no_dictionary: Vec::new(),
-            uncompressed: Vec::new(),
+            random_bytes: Vec::new(),
             checksum: false,
         }
     }
@@ -105,8 +106,10 @@ impl FileOptions {
         for col in &self.no_dictionary {
             props = props.set_column_dictionary_enabled(col.as_str().into(), false);
         }
-        for col in &self.uncompressed {
-            props = props.set_column_compression(col.as_str().into(), Compression::UNCOMPRESSED);
+        for col in &self.random_bytes {
+            props = props
+                .set_column_compression(col.as_str().into(), Compression::UNCOMPRESSED)
+                .set_column_statistics_enabled(col.as_str().into(), EnabledStatistics::None);
         }
         Ok(props.build())
     }
