@@ -942,13 +942,16 @@ fn bench_bronze(args: &[String]) -> Result<()> {
     }
     let copies = duckdb_copies(&raw, &dir.join("duckdb"))?;
     let (mut bronze_runs, mut duckdb_runs, mut best_summary, mut peak_rss) = (Vec::new(), Vec::new(), String::new(), 0.0_f64);
+    // CPU seconds too: a busy neighbour on a shared machine moves wall time far more than CPU.
+    let (mut bronze_cpu, mut duckdb_cpu) = (Vec::new(), Vec::new());
     for _round in 0..3 {
         let (lake, manifest) = (dir.join("lake"), dir.join("manifest.duckdb"));
         let _ = std::fs::remove_dir_all(&lake);
         let _ = std::fs::remove_file(&manifest);
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), children_cpu_seconds());
         let out = bronze_command(release_binary(), &raw, &lake, &manifest)?.output().map_err(|e| e.to_string())?;
         let wall = t.elapsed().as_secs_f64();
+        bronze_cpu.push(children_cpu_seconds().zip(cpu).map_or(f64::NAN, |(after, before)| after - before));
         if !out.status.success() {
             return Err(format!("bronze failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
@@ -960,7 +963,7 @@ fn bench_bronze(args: &[String]) -> Result<()> {
         bronze_runs.push(wall);
         let _ = std::fs::remove_dir_all(dir.join("duckdb"));
         std::fs::create_dir_all(dir.join("duckdb")).map_err(|e| e.to_string())?;
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), children_cpu_seconds());
         for (table, sql) in &copies {
             let out = command_with_env(release_binary())?.args(["sql", sql]).output().map_err(|e| e.to_string())?;
             if !out.status.success() {
@@ -968,6 +971,7 @@ fn bench_bronze(args: &[String]) -> Result<()> {
             }
         }
         duckdb_runs.push(t.elapsed().as_secs_f64());
+        duckdb_cpu.push(children_cpu_seconds().zip(cpu).map_or(f64::NAN, |(after, before)| after - before));
     }
     let best = |runs: &[f64]| runs.iter().copied().fold(f64::INFINITY, f64::min);
     let (bronze, duckdb) = (best(&bronze_runs), best(&duckdb_runs));
@@ -997,6 +1001,10 @@ fn bench_bronze(args: &[String]) -> Result<()> {
         runs(&duckdb_runs)
     );
     println!("**Bronze = {:.2}× DuckDB's plain copy** (goal ≥ 1.2×)", duckdb / bronze.max(1e-9));
+    let (bronze_cpu, duckdb_cpu) = (best(&bronze_cpu), best(&duckdb_cpu));
+    if bronze_cpu.is_finite() && duckdb_cpu.is_finite() {
+        println!("CPU seconds (least of three): Bronze {bronze_cpu:.1}, DuckDB {duckdb_cpu:.1} = {:.2}× less CPU for Bronze", duckdb_cpu / bronze_cpu.max(1e-9));
+    }
     Ok(())
 }
 
