@@ -763,7 +763,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
         Ok(warehouse)
     };
     let (mut dbt_times, mut embedded_times) = (Vec::new(), Vec::new());
-    let (mut log, mut embedded_log, mut dbt_warehouse) = (String::new(), String::new(), PathBuf::new());
+    let (mut log, mut embedded_log, mut dbt_warehouse, mut embedded_rss) = (String::new(), String::new(), PathBuf::new(), 0.0_f64);
     for (round, engine) in ["dbt", "embedded", "embedded", "dbt", "dbt", "embedded"].into_iter().enumerate() {
         let home = dir.join(format!("{engine}-{round}"));
         let warehouse = fresh_warehouse(&home)?;
@@ -782,6 +782,7 @@ fn bench_transform(args: &[String]) -> Result<()> {
             if !out.status.success() {
                 return Err(format!("embedded transform failed:\n{embedded_log}"));
             }
+            embedded_rss = embedded_rss.max(peak_rss_mb(&embedded_log).unwrap_or(0.0));
         }
     }
     // For transparency: dbt-duckdb again, given the DuckDB pool size the embedded runner picks
@@ -852,6 +853,18 @@ fn bench_transform(args: &[String]) -> Result<()> {
         runs(&same_pool_times),
         embedded_total / same_pool.max(1e-9)
     );
+    // DuckDB's memory_limit is not set by the project: its default, 80 % of the machine's RAM.
+    let limit = command_with_env(release_binary())?
+        .args(["sql", "select current_setting('memory_limit') as memory_limit"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let limit = String::from_utf8_lossy(&limit.stdout)
+        .lines()
+        .nth(3)
+        .unwrap_or_default()
+        .trim_matches(|c: char| c == '|' || c.is_whitespace())
+        .to_string();
+    println!("embedded transform peak RSS: {embedded_rss:.0} MB (DuckDB memory_limit {limit})\n");
     dbt::dbt(&release_binary(), &warehouse, &dir, &["compile", "--select", "path:analyses"])?;
     println!("| benchmark query | rows and time (embedded DuckDB) |\n|---|---|");
     let compiled = dir.join("target/compiled/medallion/analyses");
@@ -1003,7 +1016,10 @@ fn bench_bronze(args: &[String]) -> Result<()> {
     println!("**Bronze = {:.2}× DuckDB's plain copy** (goal ≥ 1.2×)", duckdb / bronze.max(1e-9));
     let (bronze_cpu, duckdb_cpu) = (best(&bronze_cpu), best(&duckdb_cpu));
     if bronze_cpu.is_finite() && duckdb_cpu.is_finite() {
-        println!("CPU seconds (least of three): Bronze {bronze_cpu:.1}, DuckDB {duckdb_cpu:.1} = {:.2}× less CPU for Bronze", duckdb_cpu / bronze_cpu.max(1e-9));
+        println!(
+            "CPU seconds (least of three): Bronze {bronze_cpu:.1}, DuckDB {duckdb_cpu:.1} = {:.2}× less CPU for Bronze",
+            duckdb_cpu / bronze_cpu.max(1e-9)
+        );
     }
     Ok(())
 }

@@ -675,6 +675,9 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
                 count("no-op"),
                 results.len()
             );
+            if let Some(mb) = peak_rss_mb() {
+                println!("peak RSS {mb:.0} MB");
+            }
             if count("error") + count("fail") + count("skipped") > 0 { Err(CheckFailed.into()) } else { Ok(()) }
         }
         "dbt" => {
