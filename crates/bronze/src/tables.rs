@@ -311,7 +311,12 @@ pub fn delete(lake: &Path, table: Table, predicate: &str) -> Result<(u64, u64), 
     Ok((deleted, version))
 }
 
-/// Makes the Parquet mirror hold exactly the table's current data files: hard links of them.
+/// The mirror of a table without data files: an empty Parquet file that gives the `bronze.*`
+/// view its columns (DuckDB cannot read a folder without files).
+pub(crate) const EMPTY_MIRROR_FILE: &str = "empty.parquet";
+
+/// Makes the Parquet mirror hold exactly the table's current data files: hard links of them
+/// (or [`EMPTY_MIRROR_FILE`] when it has none).
 pub(crate) fn sync_mirror(lake: &Path, table: Table, rt: &tokio::runtime::Runtime) -> Result<(), BronzeError> {
     let mirror = lake.join("bronze").join("parquet").join(table.name());
     // deltalake gives absolute file paths: compare them with the absolute table folder.
@@ -322,9 +327,13 @@ pub(crate) fn sync_mirror(lake: &Path, table: Table, rt: &tokio::runtime::Runtim
     // Remove what the table no longer holds.
     for existing in parquet_files_under(&mirror) {
         let relative = existing.strip_prefix(&mirror).map(Path::to_path_buf).unwrap_or_default();
-        if !wanted.contains(&relative) {
+        let kept_empty_file = wanted.is_empty() && relative == Path::new(EMPTY_MIRROR_FILE);
+        if !wanted.contains(&relative) && !kept_empty_file {
             std::fs::remove_file(&existing).map_err(|e| BronzeError::io(&existing, e))?;
         }
+    }
+    if wanted.is_empty() && !mirror.join(EMPTY_MIRROR_FILE).exists() {
+        crate::layout::write_parquet(&mirror.join(EMPTY_MIRROR_FILE), crate::rewrite::layout_of(table).0, &[])?;
     }
     // Link what it holds and the mirror lacks.
     for relative in &wanted {

@@ -231,7 +231,8 @@ fn check_mirror<'a>(lake: &Path, table: Table, delta_dir: &Path, files: impl Ite
             _ => {}
         }
     }
-    for extra in crate::tables::parquet_files_under(&mirror).into_iter().filter(|p| !wanted.contains(p)) {
+    let empty = wanted.is_empty().then(|| mirror.join(crate::tables::EMPTY_MIRROR_FILE));
+    for extra in crate::tables::parquet_files_under(&mirror).into_iter().filter(|p| !wanted.contains(p) && Some(p) != empty.as_ref()) {
         problems.push(format!("{} is in the mirror but not in the table", extra.strip_prefix(&mirror).unwrap_or(&extra).display()));
     }
     problems

@@ -665,6 +665,10 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
             };
             let results = medallion_silver_gold::runner::build(&proj, &opts).context("building Silver and Gold")?;
             let count = |name: &str| results.iter().filter(|r| r.status.dbt_name() == name).count();
+            // Before dbt's closing line, which stays last.
+            if let Some(mb) = peak_rss_mb() {
+                println!("peak RSS {mb:.0} MB");
+            }
             println!(
                 "Done in {:.1} s. PASS={} WARN={} ERROR={} SKIP={} NO-OP={} TOTAL={}",
                 started.elapsed().as_secs_f64(),
@@ -675,9 +679,6 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
                 count("no-op"),
                 results.len()
             );
-            if let Some(mb) = peak_rss_mb() {
-                println!("peak RSS {mb:.0} MB");
-            }
             if count("error") + count("fail") + count("skipped") > 0 { Err(CheckFailed.into()) } else { Ok(()) }
         }
         "dbt" => {
