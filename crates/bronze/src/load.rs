@@ -486,8 +486,8 @@ fn commit_returns_version(ctx: &Ctx<'_>, batch: &Batch) -> Result<Vec<ManifestRo
     let bronze_table = cfg.lake.join("bronze/delta/returns");
     let mut last = ctx.returns_snapshot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let before = last.take().filter(|(v, _)| *v + 1 == version).map(|(_, snapshot)| snapshot);
-    let mut ch = rt.block_on(crate::returns::changes(&raw_table, version, &f.rel, batch.ingestion_us, before))?;
-    *last = Some((version, std::mem::replace(&mut ch.snapshot, RecordBatch::new_empty(ch.batch.schema()))));
+    let (ch, snapshot) = rt.block_on(crate::returns::changes(&raw_table, version, &f.rel, batch.ingestion_us, before))?;
+    *last = Some((version, snapshot));
     drop(last);
     crash_point("after_parquet")?;
     let changed = ch.batch.num_rows() as u64;

@@ -76,19 +76,18 @@ pub struct Changes {
     pub rows_in_version: usize,
     /// Rows without a `return_id` (rejected).
     pub keyless: usize,
-    /// The raw table at this version: the next version's `before`.
-    pub snapshot: RecordBatch,
 }
 
 /// What raw version `version` changed against the one before (`before`: that snapshot when the
-/// caller still holds it from replaying the previous version, else it is read).
+/// caller still holds it from replaying the previous version, else it is read), and the raw
+/// table at `version` — the next version's `before`.
 pub async fn changes(
     raw_table: &Path,
     version: u64,
     src: &str,
     ingestion_us: i64,
     before: Option<RecordBatch>,
-) -> Result<Changes, BronzeError> {
+) -> Result<(Changes, RecordBatch), BronzeError> {
     let now = raw_snapshot(raw_table, version).await?;
     let before = match before {
         Some(before) => before,
@@ -138,15 +137,15 @@ pub async fn changes(
         Ok(RecordBatch::try_new(schema.clone(), cols)?)
     };
     let batch = concat_batches(&schema, &[part(&now, &upsert, false)?, part(&before, &deleted, true)?])?;
-    Ok(Changes {
+    let changes = Changes {
         batch,
         inserted,
         updated,
         deleted: deleted.len(),
         rows_in_version: now.num_rows(),
         keyless: now.num_rows() - now_at.len(),
-        snapshot: now,
-    })
+    };
+    Ok((changes, now))
 }
 
 /// MERGEs a change set into Bronze returns on `return_id` — a changed or deleted return's row
