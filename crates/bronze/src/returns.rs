@@ -13,7 +13,6 @@ use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, Strin
 use arrow::compute::{cast, concat_batches, take};
 use arrow::datatypes::Schema;
 use arrow::row::{RowConverter, SortField};
-use deltalake::protocol::DeltaOperation;
 use medallion_schema::{Table, returns_evolved_schema};
 
 use crate::BronzeError;
@@ -185,13 +184,7 @@ pub async fn merge(bronze_table: &Path, changes: RecordBatch, app_id: &str) -> R
     let unpartitioned = rewrite::CurrentFile { rel: String::new(), size: 0 };
     let stem = format!("merge-{}", rewrite::stem_hash(&[app_id]));
     let files = rewrite::write_rows(bronze_table, Table::Returns, &unpartitioned, &stem, &[merged], u64::MAX)?;
-    let operation = DeltaOperation::Merge {
-        predicate: None,
-        merge_predicate: Some("target.return_id = source.return_id".into()),
-        matched_predicates: Vec::new(),
-        not_matched_predicates: Vec::new(),
-        not_matched_by_source_predicates: Vec::new(),
-    };
+    let operation = medallion_delta::merge_operation("target.return_id = source.return_id");
     rewrite::replace(&delta, Table::Returns, &current, &files, true, operation, Some(app_id.to_string()), Vec::new()).await?;
     Ok(())
 }

@@ -201,6 +201,18 @@ impl DataFile {
     }
 }
 
+/// The operation a MERGE commit records: rows of the source matched to the table on
+/// `merge_predicate` (e.g. `target.id = source.id`), as a Delta reader shows it in the history.
+pub fn merge_operation(merge_predicate: &str) -> DeltaOperation {
+    DeltaOperation::Merge {
+        predicate: None,
+        merge_predicate: Some(merge_predicate.to_string()),
+        matched_predicates: Vec::new(),
+        not_matched_predicates: Vec::new(),
+        not_matched_by_source_predicates: Vec::new(),
+    }
+}
+
 /// The `remove` action that takes data file `rel` (of `bytes`, in partition `partition_values`)
 /// out of a table; `data_change` false for a rewrite that changes no row.
 pub fn remove_action(rel: &str, bytes: u64, partition_values: &[(String, String)], data_change: bool, deletion_ms: i64) -> Remove {

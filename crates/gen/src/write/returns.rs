@@ -320,13 +320,7 @@ async fn commit_history(dir: &std::path::Path, increment: bool, old: &Segment, n
             v2.push(Action::Add(m.add(ms)));
         }
     }
-    let merge = DeltaOperation::Merge {
-        predicate: None,
-        merge_predicate: Some("target.return_id = source.return_id".into()),
-        matched_predicates: Vec::new(),
-        not_matched_predicates: Vec::new(),
-        not_matched_by_source_predicates: Vec::new(),
-    };
+    let merge = medallion_delta::merge_operation("target.return_id = source.return_id");
     // A history without returns has nothing to correct or cancel.
     if v2.is_empty() {
         return Ok(());
