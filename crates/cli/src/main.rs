@@ -187,6 +187,15 @@ enum DqCommand {
         #[arg(long, default_value = "duckdb/warehouse.duckdb")]
         warehouse: PathBuf,
     },
+    /// The realism report of a generated raw dataset: orders by weekday, month and local hour,
+    /// orders per customer, lines per product, baskets, prices, deliveries per carrier against
+    /// its SLA, sensor readings per shelf and anomaly rates, each against its target range;
+    /// exit 1 when one is outside.
+    Realism {
+        /// The raw folder `medallion gen` wrote.
+        #[arg(long, default_value = "data_raw")]
+        raw: PathBuf,
+    },
     /// Compare the node statuses of two run_results.json files (e.g. dbt's and the embedded runner's).
     CompareRuns { a: PathBuf, b: PathBuf },
     /// Compare two warehouses table by table (columns, types, rows as a multiset).
@@ -387,6 +396,10 @@ struct GenArgs {
     /// Write even if the estimated output is larger than the free disk space.
     #[arg(long)]
     force: bool,
+    /// Then print the realism report of the output folder (as `medallion dq realism`); exit 1
+    /// when a figure is outside its target range.
+    #[arg(long)]
+    report: bool,
 }
 
 /// One progress bar per table, created on first use.
@@ -445,7 +458,34 @@ fn run_gen(args: GenArgs) -> Result<Summary> {
     let summary = medallion_gen::generate(&cfg, &bars).with_context(|| format!("generating into {}", cfg.out.display()))?;
     bars.clear();
     print_summary(&cfg, &summary);
+    if args.report {
+        println!();
+        run_realism(&cfg.out)?;
+    }
     Ok(summary)
+}
+
+/// Prints the realism report of `raw`; [`CheckFailed`] when a figure is out of range.
+fn run_realism(raw: &std::path::Path) -> Result<()> {
+    if !raw.is_dir() {
+        bail!("--raw {}: no such folder (run `medallion gen` first)", raw.display());
+    }
+    // The carriers' promises come from the generator's world: the report never assumes them.
+    let mut carriers: Vec<medallion_quality::realism::CarrierSla> = Vec::new();
+    for c in medallion_gen::world::COUNTRIES.iter().flat_map(|country| country.carriers) {
+        if !carriers.iter().any(|k| k.carrier == c.name) {
+            carriers.push(medallion_quality::realism::CarrierSla { carrier: c.name.to_string(), sla_days: c.sla_days as f64 });
+        }
+    }
+    let report = medallion_quality::realism::report(raw, &carriers).with_context(|| format!("the realism report of {}", raw.display()))?;
+    print!("{}", report.render());
+    let out: Vec<String> = report.out_of_range().iter().map(|f| format!("{} / {}", f.section, f.name)).collect();
+    if out.is_empty() {
+        Ok(())
+    } else {
+        eprintln!("medallion: {} figure(s) outside their target range: {}", out.len(), out.join("; "));
+        Err(CheckFailed.into())
+    }
 }
 
 fn print_summary(cfg: &GenConfig, s: &Summary) {
@@ -947,6 +987,7 @@ fn main() -> ExitCode {
         Command::Dq(DqCommand::Monitor { warehouse, config }) => run_monitor(&warehouse, config.as_deref()),
         Command::Dq(DqCommand::Status { warehouse }) => run_dq_status(&warehouse),
         Command::Dq(DqCommand::CompareRuns { a, b }) => run_compare_runs(&a, &b),
+        Command::Dq(DqCommand::Realism { raw }) => run_realism(&raw),
         Command::Export { warehouse, lake } => run_export(&warehouse, &lake),
         Command::Delta(command) => run_delta(command),
         Command::Maintain { lake, retention_hours, target_file_mb, zorder, dry_run, tables } => parse_tables(&tables).and_then(|tables| {

@@ -258,3 +258,51 @@ fn a_full_disk_names_the_file_and_a_rerun_recovers() {
     let verify = medallion(&["delta", "verify", "--lake", lake.to_str().unwrap(), "--manifest", warehouse.to_str().unwrap()]);
     assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stderr));
 }
+
+#[test]
+fn the_realism_report_passes_on_generated_data_and_names_the_figure_that_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let out = medallion(&["gen", "--scale", "0.01", "--out", raw.to_str().unwrap(), "--report"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for section in [
+        "orders by weekday",
+        "orders by month",
+        "orders by local hour",
+        "orders per customer",
+        "lines per product",
+        "basket size",
+        "deliveries",
+        "sensor readings",
+        "anomalies",
+    ] {
+        assert!(stdout.lines().any(|l| l.contains(section) && l.starts_with("OK")), "no checked figure of {section}:\n{stdout}");
+    }
+    let summary = stdout.lines().last().unwrap();
+    let (in_range, checked) = summary.split_once(" of ").unwrap();
+    assert!(checked.starts_with(in_range) && in_range.parse::<u32>().unwrap() > 50, "{summary}");
+
+    // One customer placing every order is a head no retailer has: the report says which figures.
+    for day in std::fs::read_dir(raw.join("orders_header")).unwrap() {
+        for file in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut lines = text.lines();
+            let mut rewritten = format!("{}\n", lines.next().unwrap());
+            for line in lines {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[3] = "1";
+                rewritten.push_str(&fields.join(","));
+                rewritten.push('\n');
+            }
+            std::fs::write(&path, rewritten).unwrap();
+        }
+    }
+    let out = medallion(&["dq", "realism", "--raw", raw.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("orders per customer / top fifth's share") && stderr.contains("orders per customer / most ÷ mean"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l.starts_with("OUT") && l.contains("most ÷ mean")), "{stdout}");
+}

@@ -125,12 +125,15 @@ pub fn customer_row(model: &Model, id: i64, address_version: u32) -> Customer {
     let mut r = rng::rng(model.seed, Stream::Customer, id as u64, 2);
     let first_name: String = FirstName().fake_with_rng(&mut r);
     let last_name: String = LastName().fake_with_rng(&mut r);
+    // Unique per person (the duplicate-person anomaly repeats them on purpose): the number in
+    // the email and the phone's seven digits are bijections of the id (up to 10 M customers).
     let email = format!(
         "{}@{}",
-        email_local(&first_name, &last_name, r.random_range(1..100)),
+        email_local(&first_name, &last_name, crate::model::unique_number(id as u64, 10_000_000, model.seed ^ 0xE4A1) as u32),
         EMAIL_DOMAINS[r.random_range(0..EMAIL_DOMAINS.len())]
     );
-    let phone = format!("{} {:03} {:03}", country.phone_prefix, r.random_range(0..1000), r.random_range(0..1000));
+    let number = crate::model::unique_number(id as u64, 10_000_000, model.seed ^ 0xF0E5);
+    let phone = format!("{} {:03} {:04}", country.phone_prefix, number / 10_000, number % 10_000);
     let birth_date = days_from_civil(1940, 1, 1) + r.random_range(0..(65 * 365));
     let secs: i64 = r.random_range(0..86_400);
     let home_offset = country.states[core.state].offset_min;
@@ -856,5 +859,28 @@ mod tests {
             let moved = customer_row(&m, id, 1);
             assert_eq!((&moved.first_name, &moved.email, moved.join_ts_us), (&c.first_name, &c.email, c.join_ts_us));
         }
+    }
+
+    #[test]
+    fn phones_and_emails_are_unique_per_person_except_the_deliberate_duplicates() {
+        let m = Model::new(42, 0.5, DIM_ANCHOR);
+        let rows: Vec<Generated<Customer>> = Customers::new(&m).collect();
+        let mut phones = std::collections::HashMap::new();
+        let mut emails = std::collections::HashMap::new();
+        for g in &rows {
+            let c = &g.row;
+            // A person is a natural key: the duplicate-person anomaly repeats one under a new
+            // customer_id, the only row allowed to repeat a phone or an email.
+            let person = &c.natural_key;
+            for (seen, value) in [(&mut phones, &c.phone), (&mut emails, &c.email)] {
+                if let Some(v) = value
+                    && let Some(other) = seen.insert(v.clone(), person.clone())
+                {
+                    assert_eq!(&other, person, "{v} belongs to two people");
+                }
+            }
+        }
+        assert!(phones.len() as f64 > 0.97 * m.n_customers as f64, "{} phones for {} customers", phones.len(), m.n_customers);
+        assert!(emails.len() as f64 > 0.99 * m.n_customers as f64, "{} emails for {} customers", emails.len(), m.n_customers);
     }
 }

@@ -5,7 +5,9 @@
 //! - [`scorecard`]: for each anomaly kind of the generator's ground-truth log, how many rows
 //!   Bronze rejected or Silver flagged (recall) and how many it raised wrongly (precision);
 //! - [`compare`]: two warehouses table by table, and two runs' `run_results.json` node by node;
-//! - [`gdpr`]: personal data of customers without consent anywhere in Gold.
+//! - [`gdpr`]: personal data of customers without consent anywhere in Gold;
+//! - [`realism`]: a generated raw dataset's figures (seasonality, spread over customers and
+//!   products, baskets, deliveries, anomaly rates) against their target ranges.
 //!
 //! It depends on the schema catalogue and DuckDB only: never on the generator or a layer.
 #![warn(missing_docs)]
@@ -13,6 +15,7 @@
 pub mod compare;
 pub mod gdpr;
 pub mod monitor;
+pub mod realism;
 pub mod scorecard;
 
 use std::path::{Path, PathBuf};

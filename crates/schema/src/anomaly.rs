@@ -157,6 +157,28 @@ impl AnomalyKind {
     }
 }
 
+impl AnomalySpec {
+    /// The fraction of `rows` a dataset may hold of this kind: the stated range when enough
+    /// rows are expected for a range to mean something (20), else the target within binomial
+    /// noise (three standard deviations and two rows).
+    pub fn accepted_rate(&self, rows: u64) -> (f64, f64) {
+        let expected = self.rate * rows as f64;
+        if expected >= 20.0 {
+            return self.range;
+        }
+        let slack = 3.0 * expected.sqrt() + 2.0;
+        let rows = rows.max(1) as f64;
+        (((expected - slack) / rows).max(0.0), (expected + slack) / rows)
+    }
+
+    /// Whether `count` of `rows` is an accepted amount of this kind.
+    pub fn accepts(&self, count: u64, rows: u64) -> bool {
+        let (low, high) = self.accepted_rate(rows);
+        let rate = count as f64 / rows.max(1) as f64;
+        low <= rate && rate <= high
+    }
+}
+
 /// Physical limits of a shelf sensor; readings outside are anomalies.
 pub const TEMPERATURE_RANGE_C: (f64, f64) = (-40.0, 85.0);
 /// The range a humidity reading must lie in.

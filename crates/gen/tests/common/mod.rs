@@ -110,17 +110,9 @@ pub fn cast_failures(table: Table, csv: &CsvText) -> (Vec<ArrayRef>, BTreeMap<us
     (typed, failures)
 }
 
-/// Checks a measured anomaly count against the catalogue: within the stated range when enough
-/// rows are expected for a range to mean something, else within binomial noise of the target.
+/// Checks a measured anomaly count against the catalogue (see `AnomalySpec::accepted_rate`).
 pub fn assert_rate(code: &str, count: usize, rows: usize) {
-    let kind = medallion_schema::AnomalyKind::from_code(code).unwrap();
-    let spec = kind.spec();
-    let expected = spec.rate * rows as f64;
-    let rate = count as f64 / rows.max(1) as f64;
-    if expected >= 20.0 {
-        assert!(spec.range.0 <= rate && rate <= spec.range.1, "{code}: rate {rate:.5} ({count}/{rows}) outside {:?}", spec.range);
-    } else {
-        let slack = 3.0 * expected.sqrt() + 2.0;
-        assert!((count as f64 - expected).abs() <= slack, "{code}: {count} of {rows} rows, expected about {expected:.1}");
-    }
+    let spec = medallion_schema::AnomalyKind::from_code(code).unwrap().spec();
+    let (low, high) = spec.accepted_rate(rows as u64);
+    assert!(spec.accepts(count as u64, rows as u64), "{code}: {count} of {rows} rows, outside {low:.5}–{high:.5}");
 }
