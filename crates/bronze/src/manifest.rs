@@ -313,13 +313,27 @@ impl Manifest {
             }
         }
         files.sort();
-        if !files.is_empty() {
+        let rejects = if files.is_empty() {
+            // Nothing rejected yet (a clean dataset): the view still exists, empty, with the
+            // rejects' columns, so models and checks reading it run.
+            let columns: Vec<String> = crate::layout::rejects_schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    let sql_type = match f.data_type() {
+                        arrow::datatypes::DataType::Int64 => "bigint",
+                        arrow::datatypes::DataType::Timestamp(_, _) => "timestamptz",
+                        _ => "varchar",
+                    };
+                    format!("null::{sql_type} as {}", f.name())
+                })
+                .collect();
+            format!("select {} where false", columns.join(", "))
+        } else {
             let list: Vec<String> = files.iter().map(|p| format!("'{}'", p.display().to_string().replace('\'', "''"))).collect();
-            conn.execute_batch(&format!(
-                "create or replace view bronze.rejects as select * from read_parquet([{}], hive_partitioning = false, filename = false)",
-                list.join(", ")
-            ))?;
-        }
+            format!("select * from read_parquet([{}], hive_partitioning = false, filename = false)", list.join(", "))
+        };
+        conn.execute_batch(&format!("create or replace view bronze.rejects as {rejects}"))?;
         Ok(left_out)
     }
 }

@@ -53,6 +53,9 @@ enum Command {
         /// Keep each test's failing rows in a table (schema dbt_test__audit).
         #[arg(long)]
         store_failures: bool,
+        /// Override project vars, as dbt's --vars: a YAML mapping, e.g. '{fk_violation_error_rate: 0.2}'.
+        #[arg(long)]
+        vars: Option<String>,
     },
     /// Run real dbt (dbt-duckdb) on the project against the warehouse, e.g. `medallion dbt -- docs generate`.
     Dbt {
@@ -396,6 +399,11 @@ struct GenArgs {
     /// Write even if the estimated output is larger than the free disk space.
     #[arg(long)]
     force: bool,
+    /// Anomaly rates and popularity laws: `default` (the SPEC's), `clean` (no anomaly),
+    /// `hostile` (every rate ×10) or a profile file (YAML; keys left out keep the default, see
+    /// config/profiles/). The profile used is written beside the data as `_profile.yml`.
+    #[arg(long, default_value = "default")]
+    profile: String,
     /// Then print the realism report of the output folder (as `medallion dq realism`); exit 1
     /// when a figure is outside its target range.
     #[arg(long)]
@@ -451,6 +459,7 @@ fn run_gen(args: GenArgs) -> Result<Summary> {
         tables,
         replace: args.replace,
         force: args.force,
+        profile: medallion_schema::profile::Profile::resolve(&args.profile).map_err(|e| anyhow::anyhow!("--profile: {e}"))?,
     };
     // A bad option is one line, without the "generating into" context.
     cfg.validate()?;
@@ -658,6 +667,8 @@ struct Selection {
     select: Vec<String>,
     full_refresh: bool,
     store_failures: bool,
+    /// dbt's `--vars` (a YAML mapping).
+    vars: Option<String>,
 }
 
 /// The raw files the manifest records as failed (path, why), after checking the warehouse is
@@ -675,7 +686,7 @@ fn bronze_failed_files(warehouse: &std::path::Path) -> Result<Vec<(String, Strin
 }
 
 fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path::Path, how: Selection, target: PathBuf) -> Result<()> {
-    let Selection { select, full_refresh, store_failures } = how;
+    let Selection { select, full_refresh, store_failures, vars } = how;
     let started = std::time::Instant::now();
     let failed = bronze_failed_files(warehouse)?;
     if !matches!(engine, "embedded" | "dbt") {
@@ -693,8 +704,11 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
     // Every way the build can end, an error included, is recorded as the run's end.
     let result = (|| match engine {
         "embedded" => {
-            let proj = medallion_silver_gold::project::Project::load(project)
+            let mut proj = medallion_silver_gold::project::Project::load(project)
                 .with_context(|| format!("loading the dbt project {}", project.display()))?;
+            if let Some(vars) = &vars {
+                proj.override_vars(vars).map_err(|e| anyhow::anyhow!("--vars: {e}"))?;
+            }
             let opts = medallion_silver_gold::runner::RunOptions {
                 warehouse: warehouse.to_path_buf(),
                 select,
@@ -733,6 +747,9 @@ fn run_transform(engine: &str, project: &std::path::Path, warehouse: &std::path:
             }
             if store_failures {
                 args.push("--store-failures".into());
+            }
+            if let Some(vars) = vars {
+                args.extend(["--vars".to_string(), vars]);
             }
             if dbt.run(&args)? { Ok(()) } else { Err(CheckFailed.into()) }
         }
@@ -1018,9 +1035,9 @@ fn main() -> ExitCode {
             launcher.log_path = log_path;
             launcher.run(&args).map_err(anyhow::Error::from).and_then(|ok| if ok { Ok(()) } else { Err(CheckFailed.into()) })
         }
-        Command::Transform { engine, project, warehouse, select, full_refresh, target_path, store_failures } => {
+        Command::Transform { engine, project, warehouse, select, full_refresh, target_path, store_failures, vars } => {
             let target = target_path.unwrap_or_else(|| project.join("target"));
-            run_transform(&engine, &project, &warehouse, Selection { select, full_refresh, store_failures }, target)
+            run_transform(&engine, &project, &warehouse, Selection { select, full_refresh, store_failures, vars }, target)
         }
     };
     match result {

@@ -306,3 +306,58 @@ fn the_realism_report_passes_on_generated_data_and_names_the_figure_that_is_off(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l.starts_with("OUT") && l.contains("most ÷ mean")), "{stdout}");
 }
+
+/// Every file under `root` (path relative to it → bytes).
+fn files_of(root: &std::path::Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_profile_is_recorded_beside_the_data_and_reproduces_it_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, again) = (dir.path().join("first"), dir.path().join("again"));
+    let generate = |out: &std::path::Path, profile: &str| {
+        medallion(&["gen", "--scale", "0.005", "--days", "20", "--profile", profile, "--out", out.to_str().unwrap()])
+    };
+    let out = generate(&first, "hostile");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(first.join("_dataset")).unwrap().contains("profile=hostile"));
+    let recorded = first.join("_profile.yml");
+    let out = generate(&again, recorded.to_str().unwrap());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Every data file the same bytes (Delta's log records when and by which writer id it was
+    // written, not data).
+    let data = |root: &std::path::Path| {
+        let mut files = files_of(root);
+        files.retain(|path, _| !path.starts_with("returns/_delta_log"));
+        files
+    };
+    assert!(data(&first) == data(&again), "the recorded profile made other bytes");
+    // Another profile is another dataset: refused in the same folder.
+    assert_error_chain(&generate(&first, "clean"), "this run would write seed=42 scale=0.005 start=2023-01-01 days=20 profile=clean");
+
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "anomalies:\n  customers:\n    null_phone: 1.5\n").unwrap();
+    assert_one_line_error(
+        &generate(&dir.path().join("x"), bad.to_str().unwrap()),
+        "bad.yml: anomalies.customers.null_phone: 1.5 is outside 0–1",
+    );
+    std::fs::write(&bad, "anomalies:\n  customers:\n    broken_hearts: 0.1\n").unwrap();
+    assert_one_line_error(
+        &generate(&dir.path().join("x"), bad.to_str().unwrap()),
+        "anomalies.customers.broken_hearts: no such anomaly kind",
+    );
+    assert_one_line_error(&generate(&dir.path().join("x"), "no-such-profile.yml"), "no-such-profile.yml: -: cannot read the profile");
+}

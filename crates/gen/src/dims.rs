@@ -26,7 +26,7 @@ use medallion_schema::truth::{CHANGE_ADDRESS, CHANGE_PRICE};
 
 /// The anomaly picker of a table's chunk; dimension rows are picked by id (chunk 0).
 pub fn picker(model: &Model, table: Table, chunk: u64) -> KindPicker {
-    KindPicker::new(model.seed, table, chunk)
+    KindPicker::new(model.seed, table, chunk, model.anomaly_rates())
 }
 
 fn base36(mut v: u64, width: usize) -> String {

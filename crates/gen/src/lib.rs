@@ -182,6 +182,8 @@ pub struct GenConfig {
     pub replace: bool,
     /// Write even when the output's estimated size exceeds the free space.
     pub force: bool,
+    /// Anomaly rates and popularity laws (the SPEC's by default).
+    pub profile: medallion_schema::profile::Profile,
 }
 
 impl GenConfig {
@@ -201,6 +203,7 @@ impl GenConfig {
             tables: Vec::new(),
             replace: false,
             force: false,
+            profile: Default::default(),
         }
     }
 
@@ -232,7 +235,7 @@ impl GenConfig {
 
     /// The world model of this configuration (sizes and distributions for its seed and scale).
     pub fn model(&self) -> Model {
-        Model::new(self.seed, self.scale, self.end())
+        Model::with_profile(self.seed, self.scale, self.end(), &self.profile)
     }
 }
 

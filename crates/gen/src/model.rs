@@ -5,6 +5,9 @@
 use rand::RngExt;
 use rand_distr::Distribution;
 
+use medallion_schema::anomaly::{ANOMALIES, AnomalyKind};
+use medallion_schema::profile::Profile;
+
 use crate::rng::{self, Stream, hash, unit};
 use crate::text::{Day, days_from_civil, weekday};
 use crate::world::{COUNTRIES, CURRENCIES, country_for};
@@ -174,15 +177,6 @@ impl Popularity {
     }
 }
 
-/// Customers' purchase frequency: scale-free (the head is a tenth of the customers, so the top
-/// fifth of customers places about 73 % of orders and the top customer about 11 times the
-/// average, at any scale). See docs/decisions.md (generator realism).
-pub const CUSTOMER_POPULARITY: (f64, f64) = (2.0, 0.1);
-/// Products' popularity: a head of about 25 bestsellers whatever the catalogue size, then a
-/// Zipf tail (the top product takes about 0.8 % of order lines at scale 1, the top fifth of
-/// products about 83 %).
-pub const PRODUCT_POPULARITY: (f64, f64) = (1.1, 25.0);
-
 /// Sizes and pure attribute functions for one (seed, scale).
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -202,6 +196,8 @@ pub struct Model {
     pub n_sensor_shelves: i64,
     customer_popularity: Popularity,
     product_popularity: Popularity,
+    /// Each anomaly kind's rate, in catalogue order (the profile's).
+    anomaly_rates: [f64; ANOMALIES.len()],
     customer_mult: u64,
     product_mult: u64,
     /// Daily AUD rates per currency from FX_EPOCH, walked once (see [`Model::fx_rate`]).
@@ -213,8 +209,16 @@ fn scaled(at_1: f64, scale: f64) -> i64 {
 }
 
 impl Model {
-    /// The model of `seed` at `scale`, generating up to `last_day`.
+    /// The model of `seed` at `scale`, generating up to `last_day`, with the default profile.
     pub fn new(seed: u64, scale: f64, last_day: Day) -> Self {
+        Self::with_profile(seed, scale, last_day, &Profile::default())
+    }
+
+    /// The model with `profile`'s anomaly rates and popularity laws. Customers' popularity head
+    /// is a share of the customers (scale-free: the top fifth places about 75 % of orders at any
+    /// scale); products' a number of ranks (a head of bestsellers whatever the catalogue size:
+    /// the top product takes about 1 % of lines). See docs/decisions.md (generator realism).
+    pub fn with_profile(seed: u64, scale: f64, last_day: Day, profile: &Profile) -> Self {
         let n_customers = scaled(CUSTOMERS_AT_1, scale);
         let n_products = scaled(PRODUCTS_AT_1, scale);
         Model {
@@ -225,12 +229,23 @@ impl Model {
             n_stores: scaled(STORES_AT_1, scale),
             n_suppliers: scaled(SUPPLIERS_AT_1, scale),
             n_sensor_shelves: ((SENSOR_SHELVES_AT_1 * scale).round() as i64).max(1),
-            customer_popularity: Popularity::new(n_customers, CUSTOMER_POPULARITY.0, CUSTOMER_POPULARITY.1 * n_customers as f64),
-            product_popularity: Popularity::new(n_products, PRODUCT_POPULARITY.0, PRODUCT_POPULARITY.1),
+            customer_popularity: Popularity::new(n_customers, profile.customers.exponent, profile.customers.head * n_customers as f64),
+            product_popularity: Popularity::new(n_products, profile.products.exponent, profile.products.head),
+            anomaly_rates: profile.rates,
             customer_mult: coprime_multiplier(n_customers as u64, seed ^ 0xC057),
             product_mult: coprime_multiplier(n_products as u64, seed ^ 0x960D),
             fx: fx_walk(seed, last_day.max(FX_EPOCH)),
         }
+    }
+
+    /// The rates of every anomaly kind, in catalogue order.
+    pub fn anomaly_rates(&self) -> &[f64; ANOMALIES.len()] {
+        &self.anomaly_rates
+    }
+
+    /// The rate of `kind`.
+    pub fn anomaly_rate(&self, kind: AnomalyKind) -> f64 {
+        self.anomaly_rates[ANOMALIES.iter().position(|a| a.kind == kind).expect("a catalogue entry")]
     }
 
     // ---- stores -------------------------------------------------------------------------------
@@ -317,7 +332,7 @@ impl Model {
         ProductCore { id, category, subcategory, price_aud, introduced_dt, discontinued_dt }
     }
 
-    /// A product for an order line: [`PRODUCT_POPULARITY`] over a fixed permutation of ids, only
+    /// A product for an order line: the profile's product popularity over a fixed permutation of ids, only
     /// products on sale that day.
     pub fn pick_product(&self, rng: &mut rng::Rng, day: Day) -> ProductCore {
         for _ in 0..8 {
@@ -344,7 +359,7 @@ impl Model {
         CustomerCore { id, country, state, join_day }
     }
 
-    /// A customer for an order on `day`: [`CUSTOMER_POPULARITY`] over a fixed permutation of ids,
+    /// A customer for an order on `day`: the profile's customer popularity over a fixed permutation of ids,
     /// only customers who had joined.
     pub fn pick_customer(&self, rng: &mut rng::Rng, day: Day) -> CustomerCore {
         for _ in 0..8 {

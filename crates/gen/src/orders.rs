@@ -306,8 +306,11 @@ impl<'m> OrderGen<'m> {
         };
         let ship_cost = carrier.base_cost_cents + 150 * (n_lines as i64 - 1) + s.random_range(0..200);
         o.shipment = None;
-        if shipped_at_us < self.as_of_us {
-            let delivered = shipped_at_us + transit_secs * MICROS_PER_SECOND;
+        let delivered = shipped_at_us + transit_secs * MICROS_PER_SECOND;
+        // A profile without in-transit shipments (`clean`) has the data end before the
+        // parcels still travelling at the horizon were dispatched: no shipment row yet.
+        let shown = shipped_at_us < self.as_of_us && (delivered < self.as_of_us || model.anomaly_rate(AnomalyKind::InTransit) > 0.0);
+        if shown {
             let (delivered_at_us, anomaly) = if ship_anomaly == Some(AnomalyKind::InTransit) || delivered >= self.as_of_us {
                 (None, Some(AnomalyKind::InTransit))
             } else {

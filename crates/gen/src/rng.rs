@@ -1,6 +1,7 @@
 //! Deterministic randomness: every (table, chunk, row) draws from its own stream derived from the
 //! seed, so output bytes never depend on thread count, scheduling or which machine made a part.
 
+use medallion_schema::anomaly::ANOMALIES;
 use medallion_schema::{AnomalyKind, Table};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -134,10 +135,11 @@ pub struct KindPicker {
 }
 
 impl KindPicker {
-    /// The picker of chunk `chunk` of `table`, with the catalogue's rates of its kinds.
-    pub fn new(seed: u64, table: Table, chunk: u64) -> Self {
-        let kinds: Vec<AnomalyKind> = AnomalyKind::of_table(table).collect();
-        let rates: Vec<f64> = kinds.iter().map(|k| k.spec().rate).collect();
+    /// The picker of chunk `chunk` of `table`, with the rates (of every kind, in catalogue
+    /// order) of its kinds.
+    pub fn new(seed: u64, table: Table, chunk: u64, all_rates: &[f64; ANOMALIES.len()]) -> Self {
+        let (kinds, rates): (Vec<AnomalyKind>, Vec<f64>) =
+            ANOMALIES.iter().zip(all_rates).filter(|(a, _)| a.table == table).map(|(a, r)| (a.kind, *r)).unzip();
         KindPicker { picker: AnomalyPicker::new(seed, table_tag(table), chunk, &rates), kinds }
     }
 

@@ -11,8 +11,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use duckdb::Connection;
+use medallion_schema::AnomalyKind;
 use medallion_schema::Table;
 use medallion_schema::anomaly::ANOMALIES;
+use medallion_schema::profile::{PROFILE_FILE, Profile};
 
 use crate::QualityError;
 
@@ -82,7 +84,8 @@ impl RealismReport {
                 (Some(_), false) => "OUT",
             };
             let target = f.target.map_or(String::new(), |(low, high)| format!("{} – {}", show(low, f.unit), show(high, f.unit)));
-            let _ = writeln!(out, "{status:<6} {:<22} {:<34} {:>12}  {target}", f.section, f.name, show(f.value, f.unit));
+            let line = format!("{status:<6} {:<22} {:<34} {:>12}  {target}", f.section, f.name, show(f.value, f.unit));
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         let out_of_range = self.out_of_range().len();
         let checked = self.figures.iter().filter(|f| f.target.is_some()).count();
@@ -108,6 +111,13 @@ const MONTHS: [&str; 12] =
 /// The report of the dataset under `raw` (what `medallion gen` wrote). Sections whose files are
 /// absent (a `--tables` subset) are left out.
 pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, QualityError> {
+    // Anomaly rates are judged against the profile the data was made with.
+    let profile_file = raw.join(PROFILE_FILE);
+    let profile = if profile_file.exists() {
+        Profile::load(&profile_file).map_err(|e| QualityError::Config(e.to_string()))?
+    } else {
+        Profile::default()
+    };
     let conn = Connection::open_in_memory()?;
     let sources = Sources::new(raw);
     let mut figures = Vec::new();
@@ -153,7 +163,7 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
         baskets_and_prices(&conn, &mut figures)?;
     }
     if sources.define(&conn, "shipments", Table::Shipments, "carrier, epoch(delivered_at - shipped_at) / 86400 as delivery_days")? {
-        deliveries(&conn, &mut figures, carriers)?;
+        deliveries(&conn, &mut figures, carriers, &profile)?;
     }
     if sources.define(&conn, "sensors", Table::Sensors, "store_id, shelf_id, nullif(left(sensor_ts, 10), '') as day")? {
         let (per_day, shelves): (f64, i64) = conn.query_row(
@@ -178,7 +188,7 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
             unit: Unit::Number,
         });
     }
-    anomalies(&conn, &sources, &mut figures)?;
+    anomalies(&conn, &sources, &profile, &mut figures)?;
     Ok(RealismReport { figures })
 }
 
@@ -431,7 +441,8 @@ fn baskets_and_prices(conn: &Connection, figures: &mut Vec<Figure>) -> Result<()
 
 /// Per carrier: shipments, median days to deliver against its SLA, and the share of the
 /// delivered ones later than promised.
-fn deliveries(conn: &Connection, figures: &mut Vec<Figure>, carriers: &[CarrierSla]) -> Result<(), QualityError> {
+fn deliveries(conn: &Connection, figures: &mut Vec<Figure>, carriers: &[CarrierSla], profile: &Profile) -> Result<(), QualityError> {
+    let late_delivery = AnomalyKind::LateDelivery.spec();
     let section = "deliveries";
     let slas: Vec<String> = carriers.iter().map(|c| format!("('{}', {})", c.carrier.replace('\'', "''"), c.sla_days)).collect();
     let slas = if slas.is_empty() {
@@ -442,14 +453,14 @@ fn deliveries(conn: &Connection, figures: &mut Vec<Figure>, carriers: &[CarrierS
     let mut stmt = conn.prepare(&format!(
         "with sla(carrier, sla_days) as ({slas}),
          d as (select carrier, delivery_days from shipments)
-         select d.carrier, any_value(sla.sla_days), count(*), quantile_cont(delivery_days, 0.5),
+         select d.carrier, any_value(sla.sla_days), count(delivery_days), quantile_cont(delivery_days, 0.5),
                 count(*) filter (where delivery_days > sla.sla_days)::double / count(delivery_days)
          from d left join sla using (carrier) group by d.carrier order by d.carrier"
     ))?;
     type Row = (String, Option<f64>, i64, Option<f64>, Option<f64>);
     let rows: Vec<Row> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<Result<_, _>>()?;
-    for (carrier, sla_days, shipments, median, late) in rows {
-        figures.push(Figure { section, name: format!("{carrier}: shipments"), value: shipments as f64, target: None, unit: Unit::Number });
+    for (carrier, sla_days, delivered, median, late) in rows {
+        figures.push(Figure { section, name: format!("{carrier}: delivered"), value: delivered as f64, target: None, unit: Unit::Number });
         let Some(sla_days) = sla_days else {
             // A carrier the world does not know: always out of range.
             figures.push(Figure {
@@ -469,19 +480,21 @@ fn deliveries(conn: &Connection, figures: &mut Vec<Figure>, carriers: &[CarrierS
             target: Some((0.5, sla_days)),
             unit: Unit::Days,
         });
+        // Late deliveries are the late_delivery anomaly: the profile's rate, per carrier.
+        let target = late_delivery.accepted_rate_at(profile.rate(late_delivery), delivered as u64);
         figures.push(Figure {
             section,
             name: format!("{carrier}: later than SLA"),
             value: late.unwrap_or(0.0),
-            target: Some((0.01, 0.12)),
+            target: Some(target),
             unit: Unit::Share,
         });
     }
     Ok(())
 }
 
-/// Each anomaly kind's rate in the ground-truth log against the catalogue.
-fn anomalies(conn: &Connection, sources: &Sources<'_>, figures: &mut Vec<Figure>) -> Result<(), QualityError> {
+/// Each anomaly kind's rate in the ground-truth log against the profile's.
+fn anomalies(conn: &Connection, sources: &Sources<'_>, profile: &Profile, figures: &mut Vec<Figure>) -> Result<(), QualityError> {
     let truth = sources.raw.join(medallion_schema::truth::TRUTH_DIR);
     if !has_match(&truth, "*.jsonl") {
         return Ok(());
@@ -507,7 +520,7 @@ fn anomalies(conn: &Connection, sources: &Sources<'_>, figures: &mut Vec<Figure>
             section: "anomalies",
             name: format!("{}: {}", spec.table.name(), spec.code),
             value: count as f64 / table_rows.max(1) as f64,
-            target: Some(spec.accepted_rate(table_rows)),
+            target: Some(spec.accepted_rate_at(profile.rate(spec), table_rows)),
             unit: Unit::Share,
         });
     }

@@ -158,17 +158,28 @@ impl AnomalyKind {
 }
 
 impl AnomalySpec {
-    /// The fraction of `rows` a dataset may hold of this kind: the stated range when enough
-    /// rows are expected for a range to mean something (20), else the target within binomial
-    /// noise (three standard deviations and two rows).
+    /// The fraction of `rows` a dataset made with the catalogue's rate may hold of this kind
+    /// (see [`AnomalySpec::accepted_rate_at`]).
     pub fn accepted_rate(&self, rows: u64) -> (f64, f64) {
-        let expected = self.rate * rows as f64;
+        self.accepted_rate_at(self.rate, rows)
+    }
+
+    /// The fraction of `rows` a dataset made with `rate` (a profile's) may hold: the stated
+    /// range scaled to `rate` when enough rows are expected for a range to mean something (20),
+    /// else `rate` within binomial noise (three standard deviations and two rows); exactly
+    /// none for a rate of 0.
+    pub fn accepted_rate_at(&self, rate: f64, rows: u64) -> (f64, f64) {
+        if rate == 0.0 {
+            return (0.0, 0.0);
+        }
+        let expected = rate * rows as f64;
         if expected >= 20.0 {
-            return self.range;
+            let scale = rate / self.rate;
+            return (self.range.0 * scale, (self.range.1 * scale).min(1.0));
         }
         let slack = 3.0 * expected.sqrt() + 2.0;
         let rows = rows.max(1) as f64;
-        (((expected - slack) / rows).max(0.0), (expected + slack) / rows)
+        (((expected - slack) / rows).max(0.0), ((expected + slack) / rows).min(1.0))
     }
 
     /// Whether `count` of `rows` is an accepted amount of this kind.

@@ -8,6 +8,7 @@
 
 pub mod anomaly;
 pub mod calendar;
+pub mod profile;
 mod pyarrow;
 pub mod truth;
 

@@ -419,6 +419,15 @@ fn generic_tests_as_macros(text: &str) -> String {
 }
 
 impl Project {
+    /// Overrides project vars like dbt's `--vars`: `text` is a YAML mapping
+    /// (`{fk_violation_error_rate: 0.2}`); the error says why it is not one.
+    pub fn override_vars(&mut self, text: &str) -> std::result::Result<(), String> {
+        let vars: BTreeMap<String, Json> =
+            serde_yaml_ng::from_str(text).map_err(|e| format!("`{text}` is not a YAML mapping of var to value: {e}"))?;
+        self.vars.extend(vars);
+        Ok(())
+    }
+
     /// Loads the project in `root` (its `dbt_project.yml`, profile and files).
     pub fn load(root: &Path) -> Result<Project> {
         let file = root.join("dbt_project.yml");

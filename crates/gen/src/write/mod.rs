@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use medallion_schema::profile::PROFILE_FILE;
 use medallion_schema::truth::TruthLog;
 use medallion_schema::{Progress, Table};
 use rayon::prelude::*;
@@ -283,9 +284,11 @@ pub fn generate(cfg: &GenConfig, progress: &dyn Progress) -> Result<Summary, Gen
 /// its base run (increments add days of the same seed and scale).
 pub const DATASET_FILE: &str = "_dataset";
 
-/// The identity of `cfg`'s base dataset.
+/// The identity of `cfg`'s base dataset; a profile other than the default is part of it.
 fn dataset_line(cfg: &GenConfig) -> String {
-    format!("seed={} scale={} start={} days={}", cfg.seed, cfg.scale, date_string(cfg.start), cfg.days)
+    let profile = cfg.profile.fingerprint();
+    let profile = if profile == "default" { String::new() } else { format!(" profile={profile}") };
+    format!("seed={} scale={} start={} days={}{profile}", cfg.seed, cfg.scale, date_string(cfg.start), cfg.days)
 }
 
 /// Makes sure `cfg.out` holds this dataset or none: a base run writes the marker, an increment
@@ -297,8 +300,9 @@ fn claim_dataset(cfg: &GenConfig) -> Result<(), GenError> {
     let found = std::fs::read_to_string(&marker).ok().map(|t| t.trim().to_string());
     let same = |found: &str| {
         if cfg.increment {
-            // seed and scale: the first two fields.
-            found.split(' ').take(2).eq(wanted.split(' ').take(2))
+            // Seed, scale (the first two fields) and profile.
+            let profile = |line: &str| line.split(' ').find(|f| f.starts_with("profile=")).map(str::to_string);
+            found.split(' ').take(2).eq(wanted.split(' ').take(2)) && profile(found) == profile(&wanted)
         } else {
             found == wanted
         }
@@ -316,6 +320,9 @@ fn claim_dataset(cfg: &GenConfig) -> Result<(), GenError> {
     }
     if !cfg.increment && cfg.part == 0 {
         std::fs::write(&marker, format!("{wanted}\n")).map_err(|e| GenError::io(&marker, e))?;
+        // Every value spelled out: `--profile <out>/_profile.yml` makes the same data again.
+        let profile = cfg.out.join(PROFILE_FILE);
+        std::fs::write(&profile, cfg.profile.to_yaml()).map_err(|e| GenError::io(&profile, e))?;
     }
     Ok(())
 }
@@ -326,6 +333,7 @@ fn remove_dataset(out: &Path) -> Result<(), GenError> {
     let ours = |name: &str| {
         name == "_anomalies"
             || name == DATASET_FILE
+            || name == PROFILE_FILE
             || Table::ALL
                 .iter()
                 .any(|t| name == t.name() || name.starts_with(&format!("{}_", t.name())) || name.starts_with(&format!("{}.", t.name())))
