@@ -348,6 +348,33 @@ fn a_profile_is_recorded_beside_the_data_and_reproduces_it_and_a_bad_one_is_refu
     // Another profile is another dataset: refused in the same folder.
     assert_error_chain(&generate(&first, "clean"), "this run would write seed=42 scale=0.005 start=2023-01-01 days=20 profile=clean");
 
+    // 100 % is a legal rate: every customer without a phone, every one of them in the log.
+    let all = dir.path().join("all-null-phones.yml");
+    std::fs::write(&all, "anomalies:\n  customers: {malformed_email: 0, duplicate_natural_key: 0, null_address: 0, null_phone: 1}\n")
+        .unwrap();
+    let every = dir.path().join("every");
+    let out = medallion(&[
+        "gen",
+        "--scale",
+        "0.005",
+        "--days",
+        "2",
+        "--tables",
+        "customers",
+        "--profile",
+        all.to_str().unwrap(),
+        "--out",
+        every.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(every.join("customers.csv")).unwrap();
+    let phone = csv.lines().next().unwrap().split(',').position(|c| c == "phone").unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(rows.len() >= 20 && rows.iter().all(|r| r.split(',').nth(phone) == Some("")), "a phone survived");
+    let log = std::fs::read_to_string(every.join("_anomalies/customers.jsonl")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.contains(r#""kind":"null_phone""#)).count(), rows.len());
+    assert_eq!(log.lines().count(), rows.len(), "only null_phone is logged");
+
     let bad = dir.path().join("bad.yml");
     std::fs::write(&bad, "anomalies:\n  customers:\n    null_phone: 1.5\n").unwrap();
     assert_one_line_error(
