@@ -45,6 +45,16 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// A figure judged against `target` (inclusive).
+    fn checked(section: &'static str, name: impl Into<String>, value: f64, target: (f64, f64), unit: Unit) -> Self {
+        Figure { section, name: name.into(), value, target: Some(target), unit }
+    }
+
+    /// A figure given for information.
+    fn info(section: &'static str, name: impl Into<String>, value: f64, unit: Unit) -> Self {
+        Figure { section, name: name.into(), value, target: None, unit }
+    }
+
     /// Whether the value lies in its target range (a figure without a target always does).
     pub fn in_range(&self) -> bool {
         self.target.is_none_or(|(low, high)| low <= self.value && self.value <= high)
@@ -152,13 +162,7 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
                 [],
                 |r| r.get(0),
             )?;
-            figures.push(Figure {
-                section: "lines per product",
-                name: "top product's share".into(),
-                value: top,
-                target: Some((0.002, 0.03)),
-                unit: Unit::Share,
-            });
+            figures.push(Figure::checked("lines per product", "top product's share", top, (0.002, 0.03), Unit::Share));
         }
         baskets_and_prices(&conn, &mut figures)?;
     }
@@ -172,21 +176,9 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        figures.push(Figure {
-            section: "sensor readings",
-            name: "shelves".into(),
-            value: shelves as f64,
-            target: None,
-            unit: Unit::Number,
-        });
+        figures.push(Figure::info("sensor readings", "shelves", shelves as f64, Unit::Number));
         // Hourly readings: 24 a day, less the few rejected for a missing timestamp.
-        figures.push(Figure {
-            section: "sensor readings",
-            name: "readings per shelf and day".into(),
-            value: per_day,
-            target: Some((22.0, 24.5)),
-            unit: Unit::Number,
-        });
+        figures.push(Figure::checked("sensor readings", "readings per shelf and day", per_day, (22.0, 24.5), Unit::Number));
     }
     anomalies(&conn, &sources, &profile, &mut figures)?;
     Ok(RealismReport { figures })
@@ -308,13 +300,7 @@ fn orders_in_time(conn: &Connection, figures: &mut Vec<Figure>) -> Result<(), Qu
     )?;
     let weekdays: Vec<(i64, f64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     for (day, index) in &weekdays {
-        figures.push(Figure {
-            section,
-            name: format!("{} (index)", WEEKDAYS[*day as usize]),
-            value: *index,
-            target: Some((0.8, 1.25)),
-            unit: Unit::Number,
-        });
+        figures.push(Figure::checked(section, format!("{} (index)", WEEKDAYS[*day as usize]), *index, (0.8, 1.25), Unit::Number));
     }
     let mut stmt = conn.prepare(
         "with days as (select order_day d, count(*) n from orders group by 1)
@@ -325,22 +311,10 @@ fn orders_in_time(conn: &Connection, figures: &mut Vec<Figure>) -> Result<(), Qu
     if months.len() == 12 {
         let section = "orders by month";
         for (month, index) in &months {
-            figures.push(Figure {
-                section,
-                name: format!("{} (index)", MONTHS[*month as usize - 1]),
-                value: *index,
-                target: Some((0.7, 1.6)),
-                unit: Unit::Number,
-            });
+            figures.push(Figure::checked(section, format!("{} (index)", MONTHS[*month as usize - 1]), *index, (0.7, 1.6), Unit::Number));
         }
         // The Christmas peak: December's average day against February's.
-        figures.push(Figure {
-            section,
-            name: "December ÷ February".into(),
-            value: months[11].1 / months[1].1,
-            target: Some((1.2, 2.0)),
-            unit: Unit::Number,
-        });
+        figures.push(Figure::checked(section, "December ÷ February", months[11].1 / months[1].1, (1.2, 2.0), Unit::Number));
     }
     let section = "orders by local hour";
     // order_ts carries the store's offset: its hour is the local hour.
@@ -350,8 +324,8 @@ fn orders_in_time(conn: &Connection, figures: &mut Vec<Figure>) -> Result<(), Qu
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    figures.push(Figure { section, name: "share 00:00–05:59".into(), value: night, target: Some((0.0, 0.06)), unit: Unit::Share });
-    figures.push(Figure { section, name: "busiest hour".into(), value: peak as f64, target: Some((9.0, 21.0)), unit: Unit::Number });
+    figures.push(Figure::checked(section, "share 00:00–05:59", night, (0.0, 0.06), Unit::Share));
+    figures.push(Figure::checked(section, "busiest hour", peak as f64, (9.0, 21.0), Unit::Number));
     Ok(())
 }
 
@@ -384,10 +358,10 @@ fn spread(
     let v: [f64; 7] = conn.query_row(&sql, [], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?;
     let [p50, p90, p99, max, mean, top_fifth, at_most_two] = v;
     for (name, value) in [("median", p50), ("90th percentile", p90), ("99th percentile", p99), ("most", max), ("mean", mean)] {
-        figures.push(Figure { section, name: name.into(), value, target: None, unit: Unit::Number });
+        figures.push(Figure::info(section, name, value, Unit::Number));
     }
-    figures.push(Figure { section, name: "with at most 2".into(), value: at_most_two, target: None, unit: Unit::Share });
-    figures.push(Figure { section, name: "top fifth's share".into(), value: top_fifth, target: Some(top_fifth_target), unit: Unit::Share });
+    figures.push(Figure::info(section, "with at most 2", at_most_two, Unit::Share));
+    figures.push(Figure::checked(section, "top fifth's share", top_fifth, top_fifth_target, Unit::Share));
     figures.push(Figure {
         section,
         name: "most ÷ mean".into(),
@@ -406,15 +380,9 @@ fn baskets_and_prices(conn: &Connection, figures: &mut Vec<Figure>) -> Result<()
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    figures.push(Figure { section, name: "lines per order, mean".into(), value: mean, target: Some((2.0, 5.0)), unit: Unit::Number });
-    figures.push(Figure {
-        section,
-        name: "lines per order, 99th percentile".into(),
-        value: p99,
-        target: Some((4.0, 12.0)),
-        unit: Unit::Number,
-    });
-    figures.push(Figure { section, name: "lines per order, most".into(), value: max, target: None, unit: Unit::Number });
+    figures.push(Figure::checked(section, "lines per order, mean", mean, (2.0, 5.0), Unit::Number));
+    figures.push(Figure::checked(section, "lines per order, 99th percentile", p99, (4.0, 12.0), Unit::Number));
+    figures.push(Figure::info(section, "lines per order, most", max, Unit::Number));
     let section = "prices and discounts";
     let v: [f64; 6] = conn.query_row(
         "select quantile_cont(unit_price, 0.1), quantile_cont(unit_price, 0.5), quantile_cont(unit_price, 0.9),
@@ -424,18 +392,12 @@ fn baskets_and_prices(conn: &Connection, figures: &mut Vec<Figure>) -> Result<()
         |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]),
     )?;
     let [p10, p50, p90, discounted, discount, qty] = v;
-    figures.push(Figure { section, name: "unit price, 10th percentile".into(), value: p10, target: None, unit: Unit::Number });
-    figures.push(Figure { section, name: "unit price, median".into(), value: p50, target: Some((10.0, 150.0)), unit: Unit::Number });
-    figures.push(Figure { section, name: "unit price, 90th percentile".into(), value: p90, target: None, unit: Unit::Number });
-    figures.push(Figure { section, name: "lines discounted".into(), value: discounted, target: Some((0.05, 0.4)), unit: Unit::Share });
-    figures.push(Figure {
-        section,
-        name: "discount when discounted".into(),
-        value: discount,
-        target: Some((0.05, 0.35)),
-        unit: Unit::Share,
-    });
-    figures.push(Figure { section, name: "quantity per line, mean".into(), value: qty, target: Some((1.0, 2.5)), unit: Unit::Number });
+    figures.push(Figure::info(section, "unit price, 10th percentile", p10, Unit::Number));
+    figures.push(Figure::checked(section, "unit price, median", p50, (10.0, 150.0), Unit::Number));
+    figures.push(Figure::info(section, "unit price, 90th percentile", p90, Unit::Number));
+    figures.push(Figure::checked(section, "lines discounted", discounted, (0.05, 0.4), Unit::Share));
+    figures.push(Figure::checked(section, "discount when discounted", discount, (0.05, 0.35), Unit::Share));
+    figures.push(Figure::checked(section, "quantity per line, mean", qty, (1.0, 2.5), Unit::Number));
     Ok(())
 }
 
@@ -460,35 +422,17 @@ fn deliveries(conn: &Connection, figures: &mut Vec<Figure>, carriers: &[CarrierS
     type Row = (String, Option<f64>, i64, Option<f64>, Option<f64>);
     let rows: Vec<Row> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<Result<_, _>>()?;
     for (carrier, sla_days, delivered, median, late) in rows {
-        figures.push(Figure { section, name: format!("{carrier}: delivered"), value: delivered as f64, target: None, unit: Unit::Number });
+        figures.push(Figure::info(section, format!("{carrier}: delivered"), delivered as f64, Unit::Number));
         let Some(sla_days) = sla_days else {
             // A carrier the world does not know: always out of range.
-            figures.push(Figure {
-                section,
-                name: format!("{carrier}: known carrier"),
-                value: 0.0,
-                target: Some((1.0, 1.0)),
-                unit: Unit::Number,
-            });
+            figures.push(Figure::checked(section, format!("{carrier}: known carrier"), 0.0, (1.0, 1.0), Unit::Number));
             continue;
         };
         let median = median.unwrap_or(f64::NAN);
-        figures.push(Figure {
-            section,
-            name: format!("{carrier}: median (SLA {sla_days} d)"),
-            value: median,
-            target: Some((0.5, sla_days)),
-            unit: Unit::Days,
-        });
+        figures.push(Figure::checked(section, format!("{carrier}: median (SLA {sla_days} d)"), median, (0.5, sla_days), Unit::Days));
         // Late deliveries are the late_delivery anomaly: the profile's rate, per carrier.
         let target = late_delivery.accepted_rate_at(profile.rate(late_delivery), delivered as u64);
-        figures.push(Figure {
-            section,
-            name: format!("{carrier}: later than SLA"),
-            value: late.unwrap_or(0.0),
-            target: Some(target),
-            unit: Unit::Share,
-        });
+        figures.push(Figure::checked(section, format!("{carrier}: later than SLA"), late.unwrap_or(0.0), target, Unit::Share));
     }
     Ok(())
 }
@@ -516,13 +460,13 @@ fn anomalies(conn: &Connection, sources: &Sources<'_>, profile: &Profile, figure
         };
         let Some(table_rows) = table_rows else { continue };
         let count = counts.get(spec.code).copied().unwrap_or(0) as u64;
-        figures.push(Figure {
-            section: "anomalies",
-            name: format!("{}: {}", spec.table.name(), spec.code),
-            value: count as f64 / table_rows.max(1) as f64,
-            target: Some(spec.accepted_rate_at(profile.rate(spec), table_rows)),
-            unit: Unit::Share,
-        });
+        figures.push(Figure::checked(
+            "anomalies",
+            format!("{}: {}", spec.table.name(), spec.code),
+            count as f64 / table_rows.max(1) as f64,
+            spec.accepted_rate_at(profile.rate(spec), table_rows),
+            Unit::Share,
+        ));
     }
     Ok(())
 }
