@@ -165,21 +165,23 @@ impl AnomalySpec {
     }
 
     /// The fraction of `rows` a dataset made with `rate` (a profile's) may hold: the stated
-    /// range scaled to `rate` when enough rows are expected for a range to mean something (20),
-    /// else `rate` within binomial noise (three standard deviations and two rows); exactly
-    /// none for a rate of 0.
+    /// range scaled to `rate`, widened by binomial noise (three standard deviations and two
+    /// rows) when fewer than 20 rows are expected, too few for a range to mean something;
+    /// exactly none for a rate of 0. (The range, not only the noise, still holds for few rows:
+    /// in_transit adds the parcels travelling at the horizon to the injected ones.)
     pub fn accepted_rate_at(&self, rate: f64, rows: u64) -> (f64, f64) {
         if rate == 0.0 {
             return (0.0, 0.0);
         }
+        let scale = rate / self.rate;
+        let range = (self.range.0 * scale, (self.range.1 * scale).min(1.0));
         let expected = rate * rows as f64;
         if expected >= 20.0 {
-            let scale = rate / self.rate;
-            return (self.range.0 * scale, (self.range.1 * scale).min(1.0));
+            return range;
         }
         let slack = 3.0 * expected.sqrt() + 2.0;
         let rows = rows.max(1) as f64;
-        (((expected - slack) / rows).max(0.0), ((expected + slack) / rows).min(1.0))
+        (((expected - slack) / rows).max(0.0).min(range.0), ((expected + slack) / rows).min(1.0).max(range.1))
     }
 
     /// Whether `count` of `rows` is an accepted amount of this kind.
@@ -211,5 +213,22 @@ mod tests {
             let sum: f64 = AnomalyKind::of_table(t).map(|k| k.spec().rate).sum();
             assert!(sum < 0.5, "{t}");
         }
+    }
+
+    #[test]
+    fn accepted_rates_follow_the_profile_and_widen_for_few_rows() {
+        let email = AnomalyKind::MalformedEmail.spec(); // 0.75 % in 0.5–1 %
+        assert_eq!(email.accepted_rate(100_000), (0.005, 0.01));
+        assert_eq!(email.accepted_rate_at(0.0, 100_000), (0.0, 0.0), "a rate of 0 accepts none");
+        let (low, high) = email.accepted_rate_at(0.075, 100_000);
+        assert!((low - 0.05).abs() < 1e-12 && (high - 0.1).abs() < 1e-12, "{low} {high}");
+        assert_eq!(email.accepted_rate_at(1.0, 100_000).1, 1.0, "never above every row");
+        // 100 rows expect 0.75 of one: noise, not the range, decides; the range stays inside.
+        let (low, high) = email.accepted_rate(100);
+        assert!(low == 0.0 && high > 0.03, "{low} {high}");
+        assert!(email.accepts(2, 100) && !email.accepts(6, 100));
+        // in_transit's range holds at few rows too (the horizon's parcels come on top).
+        let in_transit = AnomalyKind::InTransit.spec();
+        assert!(in_transit.accepts(30, 300), "{:?}", in_transit.accepted_rate(300));
     }
 }
