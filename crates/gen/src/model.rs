@@ -157,23 +157,30 @@ pub struct Popularity {
 impl Popularity {
     /// The law over `n` members, with `exponent` > 0 and `head` ≥ 0 ranks of flattening.
     pub fn new(n: i64, exponent: f64, head: f64) -> Self {
-        let (n, head) = (n.max(1) as f64, head.max(1e-9));
-        let one_minus_s = 1.0 - exponent;
-        let antiderivative = |x: f64| if one_minus_s.abs() < 1e-9 { (x + head).ln() } else { (x + head).powf(one_minus_s) };
-        Popularity { n, head, one_minus_s, at_0: antiderivative(0.0), at_n: antiderivative(n) }
+        let mut law = Popularity { n: n.max(1) as f64, head: head.max(1e-9), one_minus_s: 1.0 - exponent, at_0: 0.0, at_n: 0.0 };
+        (law.at_0, law.at_n) = (law.antiderivative(0.0), law.antiderivative(law.n));
+        law
     }
 
-    /// The rank (0-based, below n) for a uniform `u` in [0, 1).
+    /// The weight's antiderivative (up to sign and constant, which cancel in ratios) at rank `x`.
+    fn antiderivative(&self, x: f64) -> f64 {
+        if self.is_logarithmic() { (x + self.head).ln() } else { (x + self.head).powf(self.one_minus_s) }
+    }
+
+    fn is_logarithmic(&self) -> bool {
+        self.one_minus_s.abs() < 1e-9
+    }
+
+    /// The rank (0-based, below n) for a uniform `u` in [0, 1): the antiderivative's inverse.
     pub fn rank(&self, u: f64) -> u64 {
         let level = self.at_0 + u * (self.at_n - self.at_0);
-        let x = if self.one_minus_s.abs() < 1e-9 { level.exp() } else { level.powf(1.0 / self.one_minus_s) } - self.head;
+        let x = if self.is_logarithmic() { level.exp() } else { level.powf(1.0 / self.one_minus_s) } - self.head;
         (x.max(0.0) as u64).min(self.n as u64 - 1)
     }
 
     /// The share of all draws the first `k` ranks take (for reports and tests).
     pub fn share_of_top(&self, k: f64) -> f64 {
-        let at = |x: f64| if self.one_minus_s.abs() < 1e-9 { (x + self.head).ln() } else { (x + self.head).powf(self.one_minus_s) };
-        (at(k.min(self.n)) - self.at_0) / (self.at_n - self.at_0)
+        (self.antiderivative(k.min(self.n)) - self.at_0) / (self.at_n - self.at_0)
     }
 }
 
