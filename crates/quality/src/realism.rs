@@ -146,6 +146,7 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
                 "customer_id",
                 (0.55, 0.85),
                 Some((3.0, 40.0)),
+                None,
             )?;
         }
     }
@@ -156,21 +157,18 @@ pub fn report(raw: &Path, carriers: &[CarrierSla]) -> Result<RealismReport, Qual
             // Products have a head of bestsellers of a fixed size, not a fixed share: the top
             // product's share of lines is the figure to hold (around a percent), not its ratio
             // to a mean that shrinks as the catalogue grows.
-            let mean =
-                spread(&conn, &mut figures, "lines per product", "products", "product_id", "lines", "product_id", (0.45, 0.92), None)?;
-            let top: f64 = conn.query_row(
-                "select max(n) / sum(n) from (select count(*)::double n from lines semi join products using (product_id) group by product_id)",
-                [],
-                |r| r.get(0),
+            spread(
+                &conn,
+                &mut figures,
+                "lines per product",
+                "products",
+                "product_id",
+                "lines",
+                "product_id",
+                (0.45, 0.92),
+                None,
+                Some((0.002, 0.03)),
             )?;
-            let target = (mean >= FACTS_PER_MEMBER_TO_JUDGE).then_some((0.002, 0.03));
-            figures.push(Figure {
-                section: "lines per product",
-                name: "top product's share".into(),
-                value: top,
-                target,
-                unit: Unit::Share,
-            });
         }
         baskets_and_prices(&conn, &mut figures)?;
     }
@@ -342,8 +340,8 @@ fn orders_in_time(conn: &Connection, figures: &mut Vec<Figure>) -> Result<(), Qu
 const FACTS_PER_MEMBER_TO_JUDGE: f64 = 5.0;
 
 /// How `facts` (orders, lines) spread over the members of `members` (customers, products):
-/// quantiles per member, the top fifth's share (Pareto) and the top member against the mean.
-/// Returns the mean per member.
+/// quantiles per member, the top fifth's share (Pareto), and the top member against the mean
+/// and as a share of all.
 #[allow(clippy::too_many_arguments)]
 fn spread(
     conn: &Connection,
@@ -355,7 +353,8 @@ fn spread(
     fact_key: &str,
     top_fifth_target: (f64, f64),
     top_over_mean_target: Option<(f64, f64)>,
-) -> Result<f64, QualityError> {
+    top_share_target: Option<(f64, f64)>,
+) -> Result<(), QualityError> {
     // Every member counts, also those with no fact (the long tail's end).
     let sql = format!(
         "with per_member as (
@@ -365,33 +364,27 @@ fn spread(
              group by m.key
          ), ranked as (select n, row_number() over (order by n desc) r, count(*) over () members, sum(n) over () total from per_member)
          select quantile_cont(n, 0.5), quantile_cont(n, 0.9), quantile_cont(n, 0.99), max(n), avg(n),
-                sum(n) filter (where r <= members / 5.0) / any_value(total), count(*) filter (where n <= 2)::double / count(*)
+                sum(n) filter (where r <= members / 5.0) / any_value(total), count(*) filter (where n <= 2)::double / count(*),
+                count(*)::double
          from ranked"
     );
-    let v: [f64; 7] = conn.query_row(&sql, [], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]))?;
-    let [p50, p90, p99, max, mean, top_fifth, at_most_two] = v;
+    let v: [f64; 8] =
+        conn.query_row(&sql, [], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?]))?;
+    let [p50, p90, p99, max, mean, top_fifth, at_most_two, member_count] = v;
     for (name, value) in [("median", p50), ("90th percentile", p90), ("99th percentile", p99), ("most", max), ("mean", mean)] {
         figures.push(Figure::info(section, name, value, Unit::Number));
     }
     figures.push(Figure::info(section, "with at most 2", at_most_two, Unit::Share));
     let judged = mean >= FACTS_PER_MEMBER_TO_JUDGE;
-    let (top_fifth_target, top_over_mean_target) = if judged { (Some(top_fifth_target), top_over_mean_target) } else { (None, None) };
     let suffix = if judged { "" } else { " (too few to judge)" };
-    figures.push(Figure {
-        section,
-        name: format!("top fifth's share{suffix}"),
-        value: top_fifth,
-        target: top_fifth_target,
-        unit: Unit::Share,
-    });
-    figures.push(Figure {
-        section,
-        name: format!("most ÷ mean{suffix}"),
-        value: max / mean.max(1e-9),
-        target: top_over_mean_target,
-        unit: Unit::Number,
-    });
-    Ok(mean)
+    for (name, value, target, unit) in [
+        ("top fifth's share", top_fifth, Some(top_fifth_target), Unit::Share),
+        ("most ÷ mean", max / mean.max(1e-9), top_over_mean_target, Unit::Number),
+        ("most, as a share of all", max / (mean * member_count).max(1e-9), top_share_target, Unit::Share),
+    ] {
+        figures.push(Figure { section, name: format!("{name}{suffix}"), value, target: target.filter(|_| judged), unit });
+    }
+    Ok(())
 }
 
 /// Lines per order, prices and discounts of the order lines.
