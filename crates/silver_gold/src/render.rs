@@ -1,6 +1,6 @@
 //! Renders a node's Jinja-SQL with minijinja and the slice of dbt's context the project uses:
 //! `ref`, `source`, `config`, `this`, `is_incremental`, `var`, `env_var`, `target`, `execute`, `doc`,
-//! and every project macro (and generic test, as `test_<name>`).
+//! `adapter.dispatch`, and every project macro (and generic test, as `test_<name>`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,35 @@ use crate::project::Project;
 
 /// Name of the template that holds every macro file (and generic test) of the project.
 const MACROS: &str = "__macros__";
+
+/// The adapter this runner is, as `target.type` and `adapter.dispatch` see it.
+const ADAPTER: &str = "duckdb";
+
+/// Resolves dbt's `adapter.dispatch('name'[, 'namespace'])` in `text` to the macro dbt would
+/// pick on DuckDB — `duckdb__name`, else `default__name` — so `adapter.dispatch('k', 'p')(x)`
+/// renders as `duckdb__k(x)`. Done on the text before compiling: dispatch only ever names a
+/// macro, and this keeps the project's macros plain minijinja macros. The error names the
+/// 1-based line of the call.
+fn resolve_dispatch(text: &str, macros: &[String]) -> Result<String, (usize, String)> {
+    const CALL: &str = "adapter.dispatch(";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(CALL) {
+        out.push_str(&rest[..i]);
+        let line = text[..text.len() - rest.len() + i].matches('\n').count() + 1;
+        let after = &rest[i + CALL.len()..];
+        let close = after.find(')').ok_or((line, format!("{CALL}…: no closing parenthesis")))?;
+        let first = after[..close].split(',').next().unwrap_or_default().trim();
+        let name = first.trim_start_matches("macro_name").trim_start_matches([' ', '=']).trim_matches(['\'', '"']);
+        let picked = [format!("{ADAPTER}__{name}"), format!("default__{name}")].into_iter().find(|m| macros.contains(m));
+        let picked =
+            picked.ok_or((line, format!("adapter.dispatch('{name}'): no macro {ADAPTER}__{name} or default__{name} in the project")))?;
+        out.push_str(&picked);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
 
 /// What rendering a node learned: its refs and sources (its dependencies) and the config it
 /// set with `config(...)`.
@@ -123,7 +152,10 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_keep_trailing_newline(true);
-    let macros_text = ctx.macros.text.clone();
+    let macros_text = resolve_dispatch(&ctx.macros.text, &ctx.macros.names).map_err(|(line, message)| {
+        let (file, line) = ctx.macros.locate(line);
+        RenderError { file, line, message }
+    })?;
     env.add_template_owned(MACROS.to_string(), macros_text).map_err(|e| error(ctx, file, e))?;
 
     let relations = ctx.relations.clone();
@@ -182,11 +214,13 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     });
     env.add_global("this", ctx.this.clone().map(Value::from).unwrap_or(Value::UNDEFINED));
     env.add_global("execute", true);
-    env.add_global("target", Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": "duckdb"})));
+    env.add_global("target", Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": ADAPTER})));
     for (k, v) in vars {
         env.add_global(k, v);
     }
     // The import shares the first line, so line numbers in errors are the file's own.
+    let source =
+        resolve_dispatch(source, &ctx.macros.names).map_err(|(line, message)| RenderError { file: file.to_string(), line, message })?;
     let text = format!("{}{}", ctx.macros.import_line(), source);
     let tmpl = env.template_from_named_str(file, &text).map_err(|e| error(ctx, file, e))?;
     let sql = tmpl.render(()).map_err(|e| error(ctx, file, e))?;
@@ -205,4 +239,20 @@ fn error(ctx: &Context<'_>, file: &str, e: Error) -> RenderError {
         (_, line) => (file.to_string(), line.unwrap_or(0)),
     };
     RenderError { file, line, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_dispatch;
+
+    #[test]
+    fn dispatch_picks_the_duckdb_macro_then_the_default_and_names_what_is_missing() {
+        let macros: Vec<String> = ["duckdb__key", "default__key", "default__day", "spark__day"].map(String::from).to_vec();
+        let text = "select {{ adapter.dispatch('key', 'medallion')(['a']) }},\n {{ adapter.dispatch(macro_name=\"day\")('ts') }}";
+        assert_eq!(resolve_dispatch(text, &macros).unwrap(), "select {{ duckdb__key(['a']) }},\n {{ default__day('ts') }}");
+        assert_eq!(resolve_dispatch("no dispatch here", &macros).unwrap(), "no dispatch here");
+        let (line, message) = resolve_dispatch("x\n{{ adapter.dispatch('nope')() }}", &macros).unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("no macro duckdb__nope or default__nope"), "{message}");
+    }
 }
