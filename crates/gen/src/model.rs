@@ -252,7 +252,7 @@ impl Model {
 
     /// The rate of `kind`.
     pub fn anomaly_rate(&self, kind: AnomalyKind) -> f64 {
-        self.anomaly_rates[ANOMALIES.iter().position(|a| a.kind == kind).expect("a catalogue entry")]
+        self.anomaly_rates[kind.index()]
     }
 
     // ---- stores -------------------------------------------------------------------------------

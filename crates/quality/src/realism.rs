@@ -214,20 +214,17 @@ impl Sources<'_> {
         Sources { raw, defined: Default::default() }
     }
 
-    /// The files of `table` (globs relative to the dataset), none when absent.
+    /// The globs of `table`'s files (its base and increment paths in the schema catalogue,
+    /// each `{…}` a `*`) that match a file, quoted for SQL; none when absent.
     fn files(&self, table: Table) -> Vec<String> {
-        let patterns: &[&str] = match table {
-            Table::Customers => &["customers.csv", "customers_increments/*.csv"],
-            Table::Products => &["products.csv", "products_increments/*.csv"],
-            Table::Stores => &["stores.csv", "stores_increments/*.csv"],
-            Table::OrdersHeader => &["orders_header/*/*.csv"],
-            Table::OrdersLines => &["orders_lines/*/*.csv"],
-            Table::Events => &["events/*/*.jsonl"],
-            Table::Sensors => &["sensors/*/*/*.csv"],
-            Table::Shipments => &["shipments/*.parquet"],
-            _ => &[],
-        };
-        patterns.iter().filter(|p| has_match(self.raw, p)).map(|p| self.raw.join(p).display().to_string().replace('\'', "''")).collect()
+        let raw = table.raw();
+        [Some(&raw.path), raw.increment_path.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|path| as_glob(path))
+            .filter(|pattern| !glob(self.raw, pattern).is_empty())
+            .map(|pattern| self.raw.join(pattern).display().to_string().replace('\'', "''"))
+            .collect()
     }
 
     /// Reads `columns` (SQL over the text columns) of `table`'s files once into table `name`;
@@ -250,49 +247,70 @@ impl Sources<'_> {
         }
         if table == Table::Events {
             // Lines, not JSON documents: a malformed line is a row too.
-            return count_lines(&self.raw.join("events")).map(Some);
+            let mut lines = 0u64;
+            for path in glob(self.raw, &as_glob(&table.raw().path)) {
+                let bytes = std::fs::read(&path).map_err(|source| QualityError::Io { path: path.clone(), source })?;
+                lines += bytes.iter().filter(|b| **b == b'\n').count() as u64 + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
+            }
+            return Ok(Some(lines));
         }
         let from = self.defined.borrow().get(&table).map_or_else(|| reader(table, &files), |name| name.to_string());
         Ok(Some(conn.query_row(&format!("select count(*) from {from}"), [], |r| r.get::<_, i64>(0))? as u64))
     }
 }
 
-/// Lines of the `.jsonl` files under `dir` (two levels: `event_dt=…/events_N.jsonl`).
-fn count_lines(dir: &Path) -> Result<u64, QualityError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| QualityError::Io { path, source }
-    };
-    let mut lines = 0u64;
-    for day in std::fs::read_dir(dir).map_err(io(dir))?.flatten().filter(|e| e.path().is_dir()) {
-        for file in std::fs::read_dir(day.path()).map_err(io(&day.path()))?.flatten() {
-            let path = file.path();
-            if path.extension().is_some_and(|e| e == "jsonl") {
-                let bytes = std::fs::read(&path).map_err(io(&path))?;
-                lines += bytes.iter().filter(|b| **b == b'\n').count() as u64 + u64::from(bytes.last().is_some_and(|b| *b != b'\n'));
-            }
-        }
+/// A catalogue path pattern as a glob: every `{placeholder}` becomes `*`.
+fn as_glob(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let (Some(open), Some(close)) = (rest.find('{'), rest.find('}')) {
+        out.push_str(&rest[..open]);
+        out.push('*');
+        rest = &rest[close + 1..];
     }
-    Ok(lines)
+    out.push_str(rest);
+    out
 }
 
-/// Whether a one-level glob (`dir/*/*.csv`, `name.csv`) matches a file under `root`.
-fn has_match(root: &Path, pattern: &str) -> bool {
-    fn walk(dir: &Path, parts: &[&str]) -> bool {
-        let Some((first, rest)) = parts.split_first() else { return false };
-        if !first.contains('*') {
-            let next = dir.join(first);
-            return if rest.is_empty() { next.is_file() } else { walk(&next, rest) };
+/// The files under `root` matching `pattern` (`/`-separated segments, `*` any run of
+/// characters within one name), in path order.
+fn glob(root: &Path, pattern: &str) -> Vec<std::path::PathBuf> {
+    let mut found = vec![root.to_path_buf()];
+    let segments: Vec<&str> = pattern.split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        let mut next = Vec::new();
+        for dir in &found {
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for path in entries.flatten().map(|e| e.path()) {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if wildcard(segment, &name) && if last { path.is_file() } else { path.is_dir() } {
+                    next.push(path);
+                }
+            }
         }
-        let suffix = first.trim_start_matches('*');
-        let Ok(entries) = std::fs::read_dir(dir) else { return false };
-        entries.flatten().any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if rest.is_empty() { name.ends_with(suffix) && e.path().is_file() } else { e.path().is_dir() && walk(&e.path(), rest) }
-        })
+        found = next;
     }
-    walk(root, &pattern.split('/').collect::<Vec<_>>())
+    found.sort();
+    found
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of characters.
+fn wildcard(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.len() >= part.len() && rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Orders by weekday, month and local hour. Weekday and month figures are indices: the
@@ -465,7 +483,7 @@ fn anomalies(conn: &Connection, sources: &Sources<'_>, profile: &Profile, figure
         0
     };
     let truth = sources.raw.join(medallion_schema::truth::TRUTH_DIR);
-    if !has_match(&truth, "*.jsonl") {
+    if glob(&truth, "*.jsonl").is_empty() {
         return Ok(());
     }
     let glob = truth.join("*.jsonl").display().to_string().replace('\'', "''");
@@ -501,4 +519,19 @@ fn anomalies(conn: &Connection, sources: &Sources<'_>, profile: &Profile, figure
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{as_glob, wildcard};
+
+    #[test]
+    fn catalogue_paths_become_globs_that_match_their_files() {
+        assert_eq!(as_glob("orders_header/order_dt={date}/part-{part:05}.csv"), "orders_header/order_dt=*/part-*.csv");
+        assert_eq!(as_glob("customers.csv"), "customers.csv");
+        assert!(wildcard("part-*.csv", "part-00000.csv") && wildcard("shipments_*_*.parquet", "shipments_2024-01-01_2024-01-31.parquet"));
+        assert!(wildcard("customers.csv", "customers.csv") && !wildcard("customers.csv", "customers.csv.tmp"));
+        assert!(!wildcard("part-*.csv", "part-00000.csv.tmp") && !wildcard("order_dt=*", "event_dt=2024-01-01"));
+        assert!(wildcard("*.jsonl", "a.jsonl") && !wildcard("*.jsonl", "a.json"));
+    }
 }

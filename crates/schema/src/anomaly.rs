@@ -136,6 +136,11 @@ impl AnomalyKind {
         ANOMALIES.iter().find(|s| s.kind == self).expect("every kind has a spec")
     }
 
+    /// The kind's position in [`ANOMALIES`] (where a profile keeps its rate).
+    pub fn index(self) -> usize {
+        ANOMALIES.iter().position(|s| s.kind == self).expect("every kind has a spec")
+    }
+
     /// The kind's code, as the ground-truth log and the Silver flags write it.
     pub fn code(self) -> &'static str {
         self.spec().code

@@ -59,9 +59,12 @@ pub struct Rendered {
 
 /// Where each macro file starts in the combined macro template (for error positions).
 pub struct Macros {
+    /// The combined text, `adapter.dispatch` calls already resolved.
     text: String,
     names: Vec<String>,
     starts: Vec<(usize, String)>,
+    /// A dispatch no macro answers (line in the combined text, message), reported by every render.
+    unresolved: Option<(usize, String)>,
 }
 
 impl Macros {
@@ -86,7 +89,12 @@ impl Macros {
                 rest = &after[name.len()..];
             }
         }
-        Macros { text, names, starts }
+        // Resolved once here, not per node.
+        let (text, unresolved) = match resolve_dispatch(&text, &names) {
+            Ok(resolved) => (resolved, None),
+            Err(e) => (text, Some(e)),
+        };
+        Macros { text, names, starts, unresolved }
     }
 
     /// The macro file and line of a line in the combined template.
@@ -152,11 +160,11 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_keep_trailing_newline(true);
-    let macros_text = resolve_dispatch(&ctx.macros.text, &ctx.macros.names).map_err(|(line, message)| {
-        let (file, line) = ctx.macros.locate(line);
-        RenderError { file, line, message }
-    })?;
-    env.add_template_owned(MACROS.to_string(), macros_text).map_err(|e| error(ctx, file, e))?;
+    if let Some((line, message)) = &ctx.macros.unresolved {
+        let (file, line) = ctx.macros.locate(*line);
+        return Err(RenderError { file, line, message: message.clone() });
+    }
+    env.add_template_owned(MACROS.to_string(), ctx.macros.text.clone()).map_err(|e| error(ctx, file, e))?;
 
     let relations = ctx.relations.clone();
     let st = state.clone();
