@@ -201,6 +201,19 @@ enum DqCommand {
     },
     /// Compare the node statuses of two run_results.json files (e.g. dbt's and the embedded runner's).
     CompareRuns { a: PathBuf, b: PathBuf },
+    /// Compare a warehouse with another engine's build of the same Bronze, exported as one
+    /// Parquet folder per relation (DIR/<schema>/<name>/): every table and view, exact but for
+    /// floating-point columns (within --float-tolerance). `cargo xtask spark` uses it.
+    CompareExport {
+        warehouse: PathBuf,
+        dir: PathBuf,
+        /// Schemas to compare (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "silver,gold")]
+        schemas: Vec<String>,
+        /// Largest (absolute) difference allowed between floating-point values.
+        #[arg(long, default_value_t = 1e-9)]
+        float_tolerance: f64,
+    },
     /// Compare two warehouses table by table (columns, types, rows as a multiset).
     Compare {
         a: PathBuf,
@@ -964,6 +977,38 @@ fn run_compare(a: &std::path::Path, b: &std::path::Path, schemas: &[String], ign
     if differing.is_empty() { Ok(()) } else { Err(CheckFailed.into()) }
 }
 
+/// Prints every relation compared and what differs; fails (exit 1) if any differs.
+fn run_compare_export(warehouse: &std::path::Path, dir: &std::path::Path, schemas: &[String], float_tolerance: f64) -> Result<()> {
+    let schemas: Vec<&str> = schemas.iter().map(String::as_str).collect();
+    let result = medallion_quality::compare::compare_with_export(warehouse, dir, &schemas, float_tolerance)?;
+    for note in &result.type_notes {
+        println!("type named differently (compared as DuckDB's): {note}");
+    }
+    let rows = |r: Option<u64>| r.map_or("missing".to_string(), |n| n.to_string());
+    for d in &result.diffs {
+        let verdict = if d.is_equal() {
+            "equal".to_string()
+        } else {
+            format!("DIFFERS: {} row(s) only in DuckDB, {} only in the export", d.only_in_a, d.only_in_b)
+        };
+        println!(
+            "{}.{}: {} / {} rows, {verdict}{}",
+            d.schema,
+            d.table,
+            rows(d.rows_a),
+            rows(d.rows_b),
+            if d.column_difference.is_empty() { String::new() } else { format!("; columns differ: {}", d.column_difference) }
+        );
+    }
+    let differing = result.diffs.iter().filter(|d| !d.is_equal()).count();
+    println!(
+        "{} relations compared, {differing} differ; largest difference of floating-point values {:.3e} (tolerance {float_tolerance:e})",
+        result.diffs.len(),
+        result.max_float_difference
+    );
+    if differing == 0 { Ok(()) } else { Err(CheckFailed.into()) }
+}
+
 fn run_sql(db: Option<PathBuf>, query: &str, timing: bool) -> Result<()> {
     // A typo must not create an empty database that then answers "table not found".
     if let Some(path) = db.as_ref().filter(|p| !p.is_file()) {
@@ -1000,6 +1045,9 @@ fn main() -> ExitCode {
             run_scorecard(&warehouse, &raw, require_perfect, save)
         }
         Command::Dq(DqCommand::Compare { a, b, schemas, ignore }) => run_compare(&a, &b, &schemas, &ignore),
+        Command::Dq(DqCommand::CompareExport { warehouse, dir, schemas, float_tolerance }) => {
+            run_compare_export(&warehouse, &dir, &schemas, float_tolerance)
+        }
         Command::Dq(DqCommand::Gdpr { warehouse }) => run_gdpr(&warehouse),
         Command::Dq(DqCommand::Monitor { warehouse, config }) => run_monitor(&warehouse, config.as_deref()),
         Command::Dq(DqCommand::Status { warehouse }) => run_dq_status(&warehouse),

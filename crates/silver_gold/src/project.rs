@@ -402,6 +402,35 @@ fn config_for(configs: &[(Vec<String>, BTreeMap<String, Json>)], rel_dirs: &[Str
     out
 }
 
+/// Blanks out (keeping the line count) `{% materialization name, adapter='x' %} … {%
+/// endmaterialization %}` blocks for another adapter than DuckDB: dbt picks them only on that
+/// engine (e.g. the project's Spark snapshot). One for DuckDB, or for every adapter, would
+/// change what this runner builds, and is refused with its line.
+fn other_adapters_materializations_blanked(text: &str) -> std::result::Result<String, (usize, String)> {
+    const END: &str = "endmaterialization";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{% materialization ").or_else(|| rest.find("{%- materialization ")) {
+        out.push_str(&rest[..i]);
+        let line = text[..text.len() - rest.len() + i].matches('\n').count() + 1;
+        let block = &rest[i..];
+        let head = &block[..block.find("%}").unwrap_or(block.len())];
+        let adapter = head
+            .split("adapter")
+            .nth(1)
+            .map(|a| a.trim_start_matches([' ', '=']).trim_matches(|c: char| c == '\'' || c == '"' || c.is_whitespace() || c == '-'));
+        match adapter {
+            Some(a) if a != "duckdb" && a != "default" => {}
+            _ => return Err((line, "a custom materialization for DuckDB is not supported by the embedded runner".to_string())),
+        }
+        let end = block.find(END).and_then(|j| block[j..].find("%}").map(|k| j + k + 2)).ok_or((line, format!("no {{% {END} %}}")))?;
+        out.push_str(&"\n".repeat(block[..end].matches('\n').count()));
+        rest = &block[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Turns `{% test name(args) %} … {% endtest %}` into a macro `test_name` (same line count).
 fn generic_tests_as_macros(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -469,6 +498,7 @@ impl Project {
         for dir in &macro_paths {
             for f in files_under(&root.join(dir), "sql") {
                 let text = std::fs::read_to_string(&f).map_err(|e| TransformError::at(&f, 0, e.to_string()))?;
+                let text = other_adapters_materializations_blanked(&text).map_err(|(line, e)| TransformError::at(&f, line, e))?;
                 project.macros.push((rel(&f), text));
             }
         }
@@ -571,10 +601,28 @@ impl Project {
             }
             let cfg = m.config.clone();
             let enforced = cfg.get("contract").and_then(|c| c.get("enforced")).and_then(Json::as_bool).unwrap_or(false);
-            let contract = enforced.then(|| Contract {
-                columns: m.columns.iter().map(|c| (c.name.clone(), c.data_type.clone().unwrap_or_default())).collect(),
-                not_null: m.columns.iter().filter(|c| c.constraints.iter().any(|k| k.kind == "not_null")).map(|c| c.name.clone()).collect(),
-            });
+            let contract = enforced
+                .then(|| -> Result<Contract> {
+                    Ok(Contract {
+                        columns: m
+                            .columns
+                            .iter()
+                            .map(|c| {
+                                let data_type = c.data_type.as_deref().unwrap_or_default();
+                                let data_type = crate::render::render_property(data_type)
+                                    .map_err(|e| TransformError::at(file, 0, format!("{rel}: {model}.{}: data_type: {e}", c.name)))?;
+                                Ok((c.name.clone(), data_type))
+                            })
+                            .collect::<Result<_>>()?,
+                        not_null: m
+                            .columns
+                            .iter()
+                            .filter(|c| c.constraints.iter().any(|k| k.kind == "not_null"))
+                            .map(|c| c.name.clone())
+                            .collect(),
+                    })
+                })
+                .transpose()?;
             if let Some(node) = self.nodes.iter_mut().find(|n| n.kind == Kind::Model && n.name == model) {
                 node.config.extend(cfg);
                 node.contract = contract;
@@ -771,4 +819,21 @@ fn snapshot_block(text: &str) -> Option<(String, String)> {
     let end = text.find("{% endsnapshot %}")?;
     let prefix_lines = text[..head_end].matches('\n').count();
     Some((name, format!("{}{}", "\n".repeat(prefix_lines), &text[head_end..end])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::other_adapters_materializations_blanked;
+
+    #[test]
+    fn another_adapters_materialization_is_blanked_and_one_for_duckdb_refused() {
+        let text = "a\n{% materialization snapshot, adapter='spark' %}\nx\n{% endmaterialization %}\nb";
+        assert_eq!(other_adapters_materializations_blanked(text).unwrap(), "a\n\n\n\nb");
+        let (line, e) =
+            other_adapters_materializations_blanked("\n{% materialization table, default %}{% endmaterialization %}").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(e.contains("not supported"), "{e}");
+        let (_, e) = other_adapters_materializations_blanked("{% materialization table, adapter='duckdb' %}").unwrap_err();
+        assert!(e.contains("not supported"), "{e}");
+    }
 }

@@ -43,6 +43,36 @@ fn resolve_dispatch(text: &str, macros: &[String]) -> Result<String, (usize, Str
     Ok(out)
 }
 
+/// dbt's `adapter` object as far as the project uses it beyond `dispatch` (resolved before
+/// compiling): `adapter.quote(name)`, DuckDB's double-quoted identifier.
+#[derive(Debug)]
+struct Adapter;
+
+impl minijinja::value::Object for Adapter {
+    fn call_method(self: &Arc<Self>, _state: &minijinja::State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+        match (method, args) {
+            ("quote", [name]) => Ok(Value::from(format!("\"{}\"", name.to_string().replace('"', "\"\"")))),
+            _ => Err(Error::new(ErrorKind::UnknownMethod, format!("adapter.{method}: not supported by the embedded runner"))),
+        }
+    }
+}
+
+/// A YAML property dbt renders with Jinja (e.g. a contract's `data_type` that differs by
+/// engine): rendered with `target` only. Plain text comes back unchanged.
+pub fn render_property(text: &str) -> Result<String, String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Ok(text.to_string());
+    }
+    let mut env = Environment::new();
+    env.add_global("target", target());
+    env.render_str(text, ()).map_err(|e| e.to_string())
+}
+
+/// `target` as the project sees it on this runner.
+fn target() -> Value {
+    Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": ADAPTER}))
+}
+
 /// What rendering a node learned: its refs and sources (its dependencies) and the config it
 /// set with `config(...)`.
 #[derive(Debug, Default, Clone)]
@@ -222,7 +252,8 @@ pub fn render_with(ctx: &Context<'_>, file: &str, source: &str, vars: BTreeMap<S
     });
     env.add_global("this", ctx.this.clone().map(Value::from).unwrap_or(Value::UNDEFINED));
     env.add_global("execute", true);
-    env.add_global("target", Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": ADAPTER})));
+    env.add_global("target", target());
+    env.add_global("adapter", Value::from_object(Adapter));
     for (k, v) in vars {
         env.add_global(k, v);
     }

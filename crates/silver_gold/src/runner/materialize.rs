@@ -83,11 +83,14 @@ pub(crate) fn run_node(
 fn check_contract(conn: &Connection, p: &Planned, sql: &str) -> Result<()> {
     let Some(contract) = &p.node.contract else { return Ok(()) };
     let actual = describe(conn, sql)?;
-    let norm = |t: &str| t.to_ascii_uppercase().replace(' ', "");
+    // Declared types as DuckDB names them (`string` is VARCHAR), as dbt compares them: through
+    // the engine's own cast.
+    let casts: Vec<String> = contract.columns.iter().enumerate().map(|(i, (_, want))| format!("cast(null as {want}) as c{i}")).collect();
+    let declared = if casts.is_empty() { Vec::new() } else { describe(conn, &format!("select {}", casts.join(", ")))? };
     let mut mismatches: Vec<String> = Vec::new();
     for (i, (name, want)) in contract.columns.iter().enumerate() {
         match actual.get(i) {
-            Some((n, t)) if n == name && norm(t) == norm(want) => {}
+            Some((n, t)) if n == name && declared.get(i).is_some_and(|(_, d)| d == t) => {}
             Some((n, t)) => mismatches.push(format!("{name} {want} (query: {n} {t})")),
             None => mismatches.push(format!("{name} {want} (missing from the query)")),
         }
