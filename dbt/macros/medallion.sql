@@ -1,6 +1,5 @@
-{#- Repeated logic of the medallion project. A macro whose SQL is DuckDB's own dispatches
-    (`adapter.dispatch`) to a `duckdb__` implementation, so another engine adds its own
-    `<adapter>__` version beside it (issue 16: dbt on Spark). -#}
+{#- Repeated logic of the medallion project, in SQL both engines read. What differs between
+    DuckDB and Spark is in engine.sql, behind `adapter.dispatch`. -#}
 
 {#- The latest version of each key in a Bronze relation. `newest_first` (optional) is a column
     ranked first, newest first: the business version, so a late file holding an older version
@@ -60,49 +59,9 @@
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
-{#- Email well-formedness: one @, a dotted domain, no spaces. -#}
-{% macro is_valid_email(column) -%}
-    {{ adapter.dispatch('is_valid_email', 'medallion')(column) }}
-{%- endmacro %}
-
-{% macro duckdb__is_valid_email(column) -%}
-    coalesce(regexp_full_match({{ column }}, '[^@\s]+@[^@\s]+\.[^@\s]+'), false)
-{%- endmacro %}
-
-{#- A dimension's surrogate key: a BIGINT from its business key columns (the first 63 bits of
-    the md5 of the joined values), stable across rebuilds and engines. Integer keys keep the
-    facts narrow: a third of the write and join cost of md5 text, and what Power BI
-    relationships want. -#}
-{% macro surrogate_key(columns) -%}
-    {{ adapter.dispatch('surrogate_key', 'medallion')(columns) }}
-{%- endmacro %}
-
-{% macro duckdb__surrogate_key(columns) -%}
-    cast(md5_number(concat_ws('|', {% for c in columns %}coalesce(cast({{ c }} as varchar), '∅'){% if not loop.last %}, {% endif %}{% endfor %})) >> 65 as bigint)
-{%- endmacro %}
-
 {#- The surrogate key of a dimension's unknown member (no md5-derived key is negative). -#}
 {% macro unknown_key() -%}
     -1
-{%- endmacro %}
-
-{#- UTC calendar arithmetic on TIMESTAMPTZ instants (after 1970) as integer microseconds. Exact
-    for UTC, and an order of magnitude cheaper than DuckDB's time-zone-aware (ICU) casts,
-    date_trunc and timestamp subtraction, which dominated the sensor and shipment models. -#}
-{% macro utc_date(ts) -%}
-    {{ adapter.dispatch('utc_date', 'medallion')(ts) }}
-{%- endmacro %}
-
-{% macro duckdb__utc_date(ts) -%}
-    cast(make_timestamp(epoch_us({{ ts }})) as date)
-{%- endmacro %}
-
-{% macro seconds_between(from_ts, to_ts) -%}
-    {{ adapter.dispatch('seconds_between', 'medallion')(from_ts, to_ts) }}
-{%- endmacro %}
-
-{% macro duckdb__seconds_between(from_ts, to_ts) -%}
-    ((epoch_us({{ to_ts }}) - epoch_us({{ from_ts }})) / 1000000.0)
 {%- endmacro %}
 
 {#- dim_date's key (yyyymmdd) of a DATE or TIMESTAMP. -#}
@@ -116,21 +75,9 @@
     wall-clock time dbt happened to run. -#}
 {% macro effective_from(filename_column) -%}
     coalesce(
-        cast(nullif(regexp_extract({{ filename_column }}, '_increments/(\d{4}-\d{2}-\d{2})_', 1), '') as timestamp),
+        cast(nullif(regexp_extract({{ filename_column }}, '_increments/([0-9]{4}-[0-9]{2}-[0-9]{2})_', 1), '') as timestamp),
         '1900-01-01 00:00:00'::timestamp
     )
-{%- endmacro %}
-
-{#- Completed years from one date to another (an age): the year difference, less one while the
-    later date's month and day come before the earlier one's. `date_diff('year', …)` counts
-    year boundaries instead, one too many for most of the year. -#}
-{% macro full_years(from_date, to_date) -%}
-    {{ adapter.dispatch('full_years', 'medallion')(from_date, to_date) }}
-{%- endmacro %}
-
-{% macro duckdb__full_years(from_date, to_date) -%}
-    (date_diff('year', {{ from_date }}, {{ to_date }})
-        - case when strftime({{ to_date }}, '%m%d') < strftime({{ from_date }}, '%m%d') then 1 else 0 end)
 {%- endmacro %}
 
 {#- The day Gold's "as of" figures (ages, lifetimes, open or closed) are computed for: the
@@ -144,14 +91,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A keyed hash for pseudonymised personal values: sha256 of a secret salt and the value, so a
-    dictionary of likely values cannot reverse it as it reverses a plain md5. The salt comes from
-    the environment (MEDALLION_GDPR_SALT, never committed); without it a documented local-only
-    default is used, fine for generated data and nothing else (docs/decisions.md #61). -#}
-{% macro keyed_hash(expr) -%}
-    {{ adapter.dispatch('keyed_hash', 'medallion')(expr) }}
-{%- endmacro %}
-
-{% macro duckdb__keyed_hash(expr) -%}
-    sha256('{{ env_var("MEDALLION_GDPR_SALT", "medallion-local-only-salt") | replace("'", "''") }}' || {{ expr }})
-{%- endmacro %}

@@ -9,5 +9,5 @@
         hard_deletes='ignore'
     )
 }}
-select * exclude (ingestion_ts) from {{ ref('stg_customers') }}
+select {{ star_except(['ingestion_ts']) }} from {{ ref('stg_customers') }}
 {% endsnapshot %}

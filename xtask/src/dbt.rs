@@ -11,7 +11,7 @@ fn venv_dir() -> PathBuf {
     std::env::var_os("MEDALLION_VENV").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv"))
 }
 
-fn venv_bin(venv: &Path, program: &str) -> PathBuf {
+pub fn venv_bin(venv: &Path, program: &str) -> PathBuf {
     if cfg!(windows) { venv.join("Scripts").join(format!("{program}.exe")) } else { venv.join("bin").join(program) }
 }
 
@@ -33,6 +33,27 @@ pub fn ensure_venv() -> Result<PathBuf> {
     run(Command::new(venv_bin(&venv, "python"))
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
         .arg(&requirements))?;
+    std::fs::write(&marker, wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
+    Ok(venv)
+}
+
+/// The venv with the Spark side added (`dbt/requirements-spark.txt`: pyspark, dbt-spark), for
+/// `cargo xtask spark`; returns its folder.
+pub fn ensure_spark_venv() -> Result<PathBuf> {
+    let venv = ensure_venv()?;
+    let requirements = workspace_root().join("dbt").join("requirements-spark.txt");
+    let wanted = std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let marker = venv.join("medallion-spark-requirements.txt");
+    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) {
+        return Ok(venv);
+    }
+    eprintln!("xtask: adding pyspark and dbt-spark to the venv in {} (once)", venv.display());
+    // With the dbt pins of requirements.txt, so dbt-spark cannot move dbt-core.
+    run(Command::new(venv_bin(&venv, "python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .arg("-r")
+        .arg(workspace_root().join("dbt").join("requirements.txt")))?;
     std::fs::write(&marker, wanted).map_err(|e| format!("{}: {e}", marker.display()))?;
     Ok(venv)
 }

@@ -14,6 +14,7 @@ mod dbt;
 mod powerbi;
 mod scenarios;
 mod shape;
+mod spark;
 
 /// DuckDB version of the `duckdb` crate we pin (1.10506.1 = DuckDB 1.5.6).
 const DUCKDB_VERSION: &str = "1.5.6";
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Some("browser") => browser_check(&args[1..]),
         Some("powerbi") => powerbi_check(&args[1..]),
         Some("scenarios") => scenarios_play(&args[1..]),
+        Some("spark") => spark::check(),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -63,7 +65,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   libduckdb                         fetch the prebuilt DuckDB library and print its folder
   browser [--warehouse W]           the dashboard in headless chromium (default: the Gold `test` built)
   powerbi [--warehouse W]           analytics/powerbi/ equals what Gold generates, validates, parses, resolves
-  scenarios [--write] [--only S]    the operations scenarios on a scratch lake; --write: docs/operations/*.md";
+  scenarios [--write] [--only S]    the operations scenarios on a scratch lake; --write: docs/operations/*.md
+  spark                             dbt build on a local Spark cluster (master + 2 workers), equal to DuckDB's";
 
 fn workspace_root() -> PathBuf {
     // `cargo xtask` (cargo run) names this checkout's xtask folder at run time. Prefer it to the

@@ -26,7 +26,7 @@ customers_masked as (
         case
             when customers.gdpr_consent then customers.phone
             when customers.phone is null then null
-            else '***-****' || right(regexp_replace(customers.phone, '[^0-9]', '', 'g'), 2)
+            else '***-****' || right({{ replace_all_matches('customers.phone', '[^0-9]', '') }}, 2)
         end as phone,
         case when customers.gdpr_consent then customers.address_line1 end as address_line1,
         case when customers.gdpr_consent then customers.address_line2 end as address_line2,
@@ -39,7 +39,7 @@ customers_masked as (
         -- Null for a customer who joins after the as-of day (the dimension holds future joiners).
         case
             when {{ utc_date('customers.join_ts') }} <= {{ as_of_date() }}
-                then date_diff('day', {{ utc_date('customers.join_ts') }}, {{ as_of_date() }})
+                then {{ days_between(utc_date('customers.join_ts'), as_of_date()) }}
         end as lifetime_days,
         case
             when customers.is_vip then 'VIP'

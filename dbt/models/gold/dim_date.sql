@@ -17,7 +17,7 @@ holidays_by_day as (
         bool_or(country = 'AU') as is_holiday_au,
         bool_or(country = 'US') as is_holiday_us,
         bool_or(country = 'UK') as is_holiday_uk,
-        string_agg(distinct country || ': ' || holiday_name, '; ' order by country || ': ' || holiday_name) as holiday_names
+        {{ distinct_sorted_list("country || ': ' || holiday_name", '; ') }} as holiday_names
     from public_holidays
     group by holiday_dt
 ),
@@ -29,19 +29,19 @@ days as (
         year(date_spine.date_day) as year,
         quarter(date_spine.date_day) as quarter,
         month(date_spine.date_day) as month,
-        monthname(date_spine.date_day) as month_name,
+        {{ month_name('date_spine.date_day') }} as month_name,
         day(date_spine.date_day) as day_of_month,
-        isodow(date_spine.date_day) as iso_day_of_week,
-        dayname(date_spine.date_day) as day_name,
-        isoyear(date_spine.date_day) as iso_year,
+        {{ iso_weekday('date_spine.date_day') }} as iso_day_of_week,
+        {{ day_name('date_spine.date_day') }} as day_name,
+        {{ iso_year('date_spine.date_day') }} as iso_year,
         weekofyear(date_spine.date_day) as iso_week,
-        isodow(date_spine.date_day) >= 6 as is_weekend,
+        {{ iso_weekday('date_spine.date_day') }} >= 6 as is_weekend,
         date_spine.date_day = date_trunc('quarter', date_spine.date_day) as is_quarter_start,
         date_spine.date_day = cast(date_trunc('quarter', date_spine.date_day) + interval 3 month - interval 1 day as date) as is_quarter_end,
         date_spine.date_day = date_trunc('month', date_spine.date_day) as is_month_start,
         date_spine.date_day = last_day(date_spine.date_day) as is_month_end,
         year(date_spine.date_day) + case when month(date_spine.date_day) >= {{ fy }} then 1 else 0 end as fiscal_year,
-        ((month(date_spine.date_day) - {{ fy }} + 12) % 12) // 3 + 1 as fiscal_quarter,
+        {{ int_div('(month(date_spine.date_day) - ' ~ fy ~ ' + 12) % 12', 3) }} + 1 as fiscal_quarter,
         (month(date_spine.date_day) - {{ fy }} + 12) % 12 + 1 as fiscal_month,
         coalesce(holidays_by_day.is_holiday_au, false) as is_holiday_au,
         coalesce(holidays_by_day.is_holiday_us, false) as is_holiday_us,
@@ -61,13 +61,13 @@ unknown_member as (
         'Unknown' as day_name, null::integer as iso_year, null::integer as iso_week, false as is_weekend,
         false as is_quarter_start, false as is_quarter_end, false as is_month_start, false as is_month_end,
         null::integer as fiscal_year, null::integer as fiscal_quarter, null::integer as fiscal_month,
-        false as is_holiday_au, false as is_holiday_us, false as is_holiday_uk, null::varchar as holiday_names,
+        false as is_holiday_au, false as is_holiday_us, false as is_holiday_uk, null::string as holiday_names,
         true as is_unknown_member
 ),
 
 final as (
     select * from days
-    union all by name
+    union all
     select * from unknown_member
 )
 

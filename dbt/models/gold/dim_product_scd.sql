@@ -23,7 +23,7 @@ product_versions as (
         currency,
         previous_price,
         previous_price is not null and previous_price is distinct from current_price as is_price_change,
-        case when previous_price > 0 then round((current_price - previous_price) / previous_price, 4) end as price_change_pct,
+        case when previous_price > 0 then round(cast(current_price - previous_price as double) / previous_price, 4) end as price_change_pct,
         is_discontinued,
         is_invalid_price,
         dbt_valid_from as valid_from,

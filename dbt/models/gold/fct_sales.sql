@@ -45,9 +45,8 @@ orders as (
         coalesce(stores.store_key, {{ unknown_key() }}) as store_key,
         case when order_headers.currency = 'AUD' then 1 else exchange_rates.rate_to_aud end as rate_to_aud
     from order_headers
-    asof left join exchange_rates
-        on exchange_rates.currency = order_headers.currency
-        and exchange_rates.rate_date <= order_headers.order_dt_local
+    {{ asof_left_join('exchange_rates', 'exchange_rates', 'exchange_rates.currency = order_headers.currency',
+                      'rate_date', 'order_headers.order_dt_local', partition_by=['currency']) }}
     left join customers on customers.customer_id = order_headers.customer_id
     left join stores on stores.store_id = order_headers.store_id
 ),

@@ -13,7 +13,7 @@ hourly as (
         store_id,
         shelf_id,
         -- Hours since 1970 (UTC): an integer to group and frame the rolling window on.
-        epoch_us(sensor_ts) // 3600000000 as hour_number,
+        {{ int_div(epoch_us('sensor_ts'), 3600000000) }} as hour_number,
         count(*) as readings,
         avg(temperature_c) filter (where not is_temperature_out_of_range) as avg_temperature_c,
         avg(humidity_pct) filter (where not is_humidity_out_of_range) as avg_humidity_pct,
@@ -27,10 +27,10 @@ final as (
     select
         -- The dimension's key by lookup (unknown member if the store is not in dim_store).
         coalesce(stores.store_key, {{ unknown_key() }}) as store_key,
-        {{ date_key('make_timestamp(hourly.hour_number * 3600000000)') }} as date_key,
+        {{ date_key(timestamp_from_epoch_us('hourly.hour_number * 3600000000')) }} as date_key,
         hourly.store_id,
         hourly.shelf_id,
-        make_timestamptz(hourly.hour_number * 3600000000) as reading_hour,
+        {{ timestamptz_from_epoch_us('hourly.hour_number * 3600000000') }} as reading_hour,
         hourly.readings,
         round(hourly.avg_temperature_c, 3) as avg_temperature_c,
         round(hourly.avg_humidity_pct, 3) as avg_humidity_pct,

@@ -12,8 +12,7 @@ bounds as (
 ),
 
 final as (
-    select cast(series.day as date) as date_day
-    from bounds, generate_series(bounds.first_day, bounds.last_day, interval 1 day) as series(day)
+    {{ day_series('bounds', 'first_day', 'last_day') }}
 )
 
 select * from final

@@ -39,28 +39,28 @@ shipments as (
 ),
 
 final as (
-    select 'customers' as table_name, 'malformed_email' as anomaly_kind, cast(customer_id as varchar) as anomaly_key
+    select 'customers' as table_name, 'malformed_email' as anomaly_kind, cast(customer_id as string) as anomaly_key
     from customers where email is not null and not is_valid_email
     union all
-    select 'customers', 'null_phone', cast(customer_id as varchar) from customers where is_missing_phone
+    select 'customers', 'null_phone', cast(customer_id as string) from customers where is_missing_phone
     union all
-    select 'customers', 'null_address', cast(customer_id as varchar) from customers where is_missing_address
+    select 'customers', 'null_address', cast(customer_id as string) from customers where is_missing_address
     union all
     select distinct 'customers', 'duplicate_natural_key', natural_key from customers where has_duplicate_natural_key
     union all
-    select 'products', 'invalid_price', cast(product_id as varchar) from products where is_invalid_price
+    select 'products', 'invalid_price', cast(product_id as string) from products where is_invalid_price
     union all
-    select 'products', 'discontinued_without_date', cast(product_id as varchar) from products where is_discontinued_without_date
+    select 'products', 'discontinued_without_date', cast(product_id as string) from products where is_discontinued_without_date
     union all
-    select 'stores', 'impossible_coordinates', cast(store_id as varchar) from stores where has_impossible_coordinates
+    select 'stores', 'impossible_coordinates', cast(store_id as string) from stores where has_impossible_coordinates
     union all
-    select 'stores', 'duplicate_store_code', cast(store_id as varchar) from stores where has_duplicate_store_code
+    select 'stores', 'duplicate_store_code', cast(store_id as string) from stores where has_duplicate_store_code
     union all
-    select 'orders_header', 'unknown_customer', cast(order_id as varchar) from orders_with_unknown_members where has_unknown_customer
+    select 'orders_header', 'unknown_customer', cast(order_id as string) from orders_with_unknown_members where has_unknown_customer
     union all
-    select 'orders_header', 'unknown_store', cast(order_id as varchar) from orders_with_unknown_members where has_unknown_store
+    select 'orders_header', 'unknown_store', cast(order_id as string) from orders_with_unknown_members where has_unknown_store
     union all
-    select 'orders_header', 'duplicate_order_id', cast(order_id as varchar) from orders where is_resent
+    select 'orders_header', 'duplicate_order_id', cast(order_id as string) from orders where is_resent
     union all
     select 'orders_lines', 'unknown_product', order_id || '|' || line_number from lines_with_unknown_product
     union all
@@ -68,12 +68,12 @@ final as (
     union all
     select 'orders_lines', 'zero_price', order_id || '|' || line_number from order_lines where is_zero_price
     union all
-    select 'sensors', 'out_of_range_reading', store_id || '|' || shelf_id || '|' || epoch_us(sensor_ts)
+    select 'sensors', 'out_of_range_reading', store_id || '|' || shelf_id || '|' || {{ epoch_us('sensor_ts') }}
     from sensor_readings where is_out_of_range
     union all
-    select 'shipments', 'in_transit', cast(shipment_id as varchar) from shipments where is_in_transit
+    select 'shipments', 'in_transit', cast(shipment_id as string) from shipments where is_in_transit
     union all
-    select 'shipments', 'late_delivery', cast(shipment_id as varchar) from shipments where is_late
+    select 'shipments', 'late_delivery', cast(shipment_id as string) from shipments where is_late
 )
 
 select * from final

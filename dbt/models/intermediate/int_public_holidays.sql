@@ -57,14 +57,14 @@ by_rule as (
 days_off_for_weekends as (
     select
         case
-            when weekend_rule = 'next_monday' then holiday_dt + case isodow(holiday_dt) when 6 then 2 else 1 end
+            when weekend_rule = 'next_monday' then holiday_dt + case {{ iso_weekday('holiday_dt') }} when 6 then 2 else 1 end
             when weekend_rule = 'two_days_later' then holiday_dt + 2
-            when weekend_rule = 'nearest_weekday' then holiday_dt + case isodow(holiday_dt) when 6 then -1 else 1 end
+            when weekend_rule = 'nearest_weekday' then holiday_dt + case {{ iso_weekday('holiday_dt') }} when 6 then -1 else 1 end
         end as holiday_dt,
         country,
         holiday_name || case when country = 'US' then ' (observed)' else ' (substitute day)' end as holiday_name
     from by_rule
-    where weekend_rule is not null and isodow(holiday_dt) >= 6
+    where weekend_rule is not null and {{ iso_weekday('holiday_dt') }} >= 6
 ),
 
 rule_days_kept as (

@@ -1,8 +1,8 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns'
     )
 }}
@@ -16,16 +16,15 @@ rows_to_build as (
     {{ bronze_rows_to_build('bronze_events') }}
 ),
 
--- One JSON parse per line (json_transform into a struct), not one per extracted field.
+-- One JSON parse per line (into a struct of strings), not one per extracted field.
+{%- set envelope_fields = [
+    ('event_id', none), ('event_ts', none), ('event_type', none), ('user_id', none), ('session_id', none),
+    ('payload', [('url', none), ('referrer', none), ('query', none), ('results', none),
+                 ('product_id', none), ('qty', none), ('cart_value', none), ('order_value', none)]),
+] %}
 envelopes as (
     select
-        json_transform(
-            json,
-            '{"event_id": "VARCHAR", "event_ts": "VARCHAR", "event_type": "VARCHAR", "user_id": "VARCHAR",
-              "session_id": "VARCHAR",
-              "payload": {"url": "VARCHAR", "referrer": "VARCHAR", "query": "VARCHAR", "results": "VARCHAR",
-                          "product_id": "VARCHAR", "qty": "VARCHAR", "cart_value": "VARCHAR", "order_value": "VARCHAR"}}'
-        ) as envelope,
+        {{ json_to_struct('json', envelope_fields) }} as envelope,
         ingestion_ts,
         src_filename,
         src_row_hash
@@ -38,10 +37,10 @@ envelopes as (
     ('envelope.user_id', 'bigint'), ('envelope.payload.results', 'integer'), ('envelope.payload.product_id', 'bigint'),
     ('envelope.payload.qty', 'integer'), ('envelope.payload.cart_value', 'decimal(12, 2)'), ('envelope.payload.order_value', 'decimal(12, 2)'),
 ] %}
-parsed as materialized (
+parsed as {{ materialized_cte() }} (
     select
         envelope.event_id,
-        cast(envelope.event_ts as timestamptz) as event_ts,
+        cast(envelope.event_ts as {{ timestamptz_type() }}) as event_ts,
         envelope.event_type,
         try_cast(envelope.user_id as bigint) as user_id,
         envelope.session_id,
@@ -68,7 +67,7 @@ latest as (
 
 -- The file name and row hash only broke ties in the dedup; Bronze keeps them.
 final as (
-    select * exclude (src_filename, src_row_hash) from latest
+    select {{ star_except(['src_filename', 'src_row_hash']) }} from latest
 )
 
 select * from final

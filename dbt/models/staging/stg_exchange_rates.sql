@@ -7,7 +7,7 @@ with bronze_rates as (
 
 normalised as (
     select
-        "date" as rate_date,
+        {{ adapter.quote('date') }} as rate_date,
         upper(trim(currency)) as currency,
         rate_to_aud,
         ingestion_ts,

@@ -20,5 +20,5 @@ where not customers.gdpr_consent
         (customers.source_email is null and gold.gold_email is not null)
         or gold.gold_email = customers.source_email
         or gold.gold_email = md5(customers.source_email)
-        or gold.gold_email = sha256(customers.source_email)
+        or gold.gold_email = {{ sha256_hex('customers.source_email') }}
     )

@@ -6,17 +6,17 @@ with customers as (
 
 final as (
     select
-        customer_id as "Customer ID",
-        first_name || ' ' || last_name as "Customer",
-        email as "Email",
-        city as "City",
-        state_region as "State",
-        country_code as "Country",
-        segment as "Segment",
-        is_vip as "VIP",
-        age_years as "Age",
-        join_dt as "Joined",
-        first_order_dt as "First Order"
+        customer_id as {{ adapter.quote('Customer ID') }},
+        first_name || ' ' || last_name as {{ adapter.quote('Customer') }},
+        email as {{ adapter.quote('Email') }},
+        city as {{ adapter.quote('City') }},
+        state_region as {{ adapter.quote('State') }},
+        country_code as {{ adapter.quote('Country') }},
+        segment as {{ adapter.quote('Segment') }},
+        is_vip as {{ adapter.quote('VIP') }},
+        age_years as {{ adapter.quote('Age') }},
+        join_dt as {{ adapter.quote('Joined') }},
+        first_order_dt as {{ adapter.quote('First Order') }}
     from customers
 )
 

@@ -6,15 +6,15 @@ with product_versions as (
 
 final as (
     select
-        product_id as "Product ID",
-        sku as "SKU",
-        product_name as "Product",
-        category as "Category",
-        subcategory as "Subcategory",
-        price as "Price",
-        currency as "Currency",
-        is_discontinued as "Discontinued",
-        count(*) over (partition by product_id) - 1 as "Price Changes"
+        product_id as {{ adapter.quote('Product ID') }},
+        sku as {{ adapter.quote('SKU') }},
+        product_name as {{ adapter.quote('Product') }},
+        category as {{ adapter.quote('Category') }},
+        subcategory as {{ adapter.quote('Subcategory') }},
+        price as {{ adapter.quote('Price') }},
+        currency as {{ adapter.quote('Currency') }},
+        is_discontinued as {{ adapter.quote('Discontinued') }},
+        count(*) over (partition by product_id) - 1 as {{ adapter.quote('Price Changes') }}
     from product_versions
     qualify is_current
 )

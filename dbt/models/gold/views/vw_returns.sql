@@ -10,14 +10,14 @@ product_versions as (
 
 final as (
     select
-        returns.return_id as "Return",
-        returns.order_number as "Order Number",
-        {{ utc_date('returns.return_ts') }} as "Return Date",
-        product_versions.product_name as "Product",
-        product_versions.category as "Category",
-        returns.quantity as "Quantity",
-        returns.reason as "Reason",
-        returns.return_reason_code as "Reason Code"
+        returns.return_id as {{ adapter.quote('Return') }},
+        returns.order_number as {{ adapter.quote('Order Number') }},
+        {{ utc_date('returns.return_ts') }} as {{ adapter.quote('Return Date') }},
+        product_versions.product_name as {{ adapter.quote('Product') }},
+        product_versions.category as {{ adapter.quote('Category') }},
+        returns.quantity as {{ adapter.quote('Quantity') }},
+        returns.reason as {{ adapter.quote('Reason') }},
+        returns.return_reason_code as {{ adapter.quote('Reason Code') }}
     from returns
     left join product_versions on product_versions.product_key = returns.product_key
 )

@@ -22,24 +22,24 @@ product_versions as (
 
 final as (
     select
-        sales.order_number as "Order Number",
-        sales.line_number as "Line",
-        dates.date_day as "Order Date",
-        dates.fiscal_year as "Fiscal Year",
-        customers.first_name || ' ' || customers.last_name as "Customer",
-        customers.segment as "Customer Segment",
-        stores.store_name as "Store",
-        stores.region as "Region",
-        sales.channel as "Channel",
-        product_versions.product_name as "Product",
-        product_versions.category as "Category",
-        sales.quantity as "Quantity",
-        sales.unit_price as "Unit Price",
-        sales.discount_amount as "Discount",
-        sales.tax_amount as "Tax",
-        sales.net_amount as "Net Amount",
-        sales.currency as "Currency",
-        sales.net_amount_aud as "Net Amount (AUD)"
+        sales.order_number as {{ adapter.quote('Order Number') }},
+        sales.line_number as {{ adapter.quote('Line') }},
+        dates.date_day as {{ adapter.quote('Order Date') }},
+        dates.fiscal_year as {{ adapter.quote('Fiscal Year') }},
+        customers.first_name || ' ' || customers.last_name as {{ adapter.quote('Customer') }},
+        customers.segment as {{ adapter.quote('Customer Segment') }},
+        stores.store_name as {{ adapter.quote('Store') }},
+        stores.region as {{ adapter.quote('Region') }},
+        sales.channel as {{ adapter.quote('Channel') }},
+        product_versions.product_name as {{ adapter.quote('Product') }},
+        product_versions.category as {{ adapter.quote('Category') }},
+        sales.quantity as {{ adapter.quote('Quantity') }},
+        sales.unit_price as {{ adapter.quote('Unit Price') }},
+        sales.discount_amount as {{ adapter.quote('Discount') }},
+        sales.tax_amount as {{ adapter.quote('Tax') }},
+        sales.net_amount as {{ adapter.quote('Net Amount') }},
+        sales.currency as {{ adapter.quote('Currency') }},
+        sales.net_amount_aud as {{ adapter.quote('Net Amount (AUD)') }}
     from sales
     left join dates on dates.date_key = sales.date_key
     left join customers on customers.customer_key = sales.customer_key
