@@ -402,6 +402,25 @@ fn config_for(configs: &[(Vec<String>, BTreeMap<String, Json>)], rel_dirs: &[Str
     out
 }
 
+/// The adapter this runner is, as `target.type` and `adapter.dispatch` see it.
+pub(crate) const ADAPTER: &str = "duckdb";
+
+/// A YAML property dbt renders with Jinja (e.g. a contract's `data_type` that differs by
+/// engine): rendered with `target` only. Plain text comes back unchanged.
+pub(crate) fn render_property(text: &str) -> Result<String, String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Ok(text.to_string());
+    }
+    let mut env = minijinja::Environment::new();
+    env.add_global("target", target());
+    env.render_str(text, ()).map_err(|e| e.to_string())
+}
+
+/// `target` as the project sees it on this runner.
+pub(crate) fn target() -> minijinja::Value {
+    minijinja::Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": ADAPTER}))
+}
+
 /// Blanks out (keeping the line count) `{% materialization name, adapter='x' %} … {%
 /// endmaterialization %}` blocks for another adapter than DuckDB: dbt picks them only on that
 /// engine (e.g. the project's Spark snapshot). One for DuckDB, or for every adapter, would
@@ -609,7 +628,7 @@ impl Project {
                             .iter()
                             .map(|c| {
                                 let data_type = c.data_type.as_deref().unwrap_or_default();
-                                let data_type = crate::render::render_property(data_type)
+                                let data_type = render_property(data_type)
                                     .map_err(|e| TransformError::at(file, 0, format!("{rel}: {model}.{}: data_type: {e}", c.name)))?;
                                 Ok((c.name.clone(), data_type))
                             })

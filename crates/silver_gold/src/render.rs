@@ -9,13 +9,10 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde_json::Value as Json;
 
-use crate::project::Project;
+use crate::project::{ADAPTER, Project, target};
 
 /// Name of the template that holds every macro file (and generic test) of the project.
 const MACROS: &str = "__macros__";
-
-/// The adapter this runner is, as `target.type` and `adapter.dispatch` see it.
-const ADAPTER: &str = "duckdb";
 
 /// Resolves dbt's `adapter.dispatch('name'[, 'namespace'])` in `text` to the macro dbt would
 /// pick on DuckDB — `duckdb__name`, else `default__name` — so `adapter.dispatch('k', 'p')(x)`
@@ -55,22 +52,6 @@ impl minijinja::value::Object for Adapter {
             _ => Err(Error::new(ErrorKind::UnknownMethod, format!("adapter.{method}: not supported by the embedded runner"))),
         }
     }
-}
-
-/// A YAML property dbt renders with Jinja (e.g. a contract's `data_type` that differs by
-/// engine): rendered with `target` only. Plain text comes back unchanged.
-pub fn render_property(text: &str) -> Result<String, String> {
-    if !text.contains("{{") && !text.contains("{%") {
-        return Ok(text.to_string());
-    }
-    let mut env = Environment::new();
-    env.add_global("target", target());
-    env.render_str(text, ()).map_err(|e| e.to_string())
-}
-
-/// `target` as the project sees it on this runner.
-fn target() -> Value {
-    Value::from_serialize(serde_json::json!({"name": "dev", "schema": "main", "type": ADAPTER}))
 }
 
 /// What rendering a node learned: its refs and sources (its dependencies) and the config it
