@@ -202,7 +202,7 @@ enum DqCommand {
     /// Compare the node statuses of two run_results.json files (e.g. dbt's and the embedded runner's).
     CompareRuns { a: PathBuf, b: PathBuf },
     /// Compare a warehouse with another engine's build of the same Bronze, exported as one
-    /// Parquet folder per relation (DIR/<schema>/<name>/): every table and view, exact but for
+    /// Parquet folder per relation (`DIR/<schema>/<name>/`): every table and view, exact but for
     /// floating-point columns (within --float-tolerance). `cargo xtask spark` uses it.
     CompareExport {
         warehouse: PathBuf,
