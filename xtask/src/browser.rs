@@ -22,14 +22,8 @@ fn ensure_chromium() -> Result<PathBuf> {
     if path.exists() {
         return Ok(path);
     }
-    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
-    if std::env::var("CI").as_deref() == Ok("true") && root {
-        eprintln!("xtask: installing Debian's chromium for the browser test");
-        run(Command::new("apt-get").arg("update").arg("-q"))?;
-        run(Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
-        return Ok(path);
-    }
-    Err("the dashboard's browser test needs Debian's chromium: run `sudo apt-get install -y chromium`".into())
+    crate::apt_install("chromium", "the dashboard's browser test")?;
+    Ok(path)
 }
 
 /// `<target>/browser-check/` with playwright-core installed from the npm registry.

@@ -431,6 +431,18 @@ fn bronze_command(program: PathBuf, raw: &Path, lake: &Path, warehouse: &Path) -
     Ok(cmd)
 }
 
+/// A Debian package a check needs (`what` says which check): installed with apt when CI runs as
+/// root, else an error with the exact command to run. Never from anywhere but the registry.
+fn apt_install(package: &str, what: &str) -> Result<()> {
+    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+    if env::var("CI").as_deref() != Ok("true") || !root {
+        return Err(format!("{what} needs Debian's {package}: run `sudo apt-get install -y {package}`"));
+    }
+    eprintln!("xtask: installing Debian's {package} for {what}");
+    run(Command::new("apt-get").arg("update").arg("-q"))?;
+    run(Command::new("apt-get").args(["install", "-y", "-q", package]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 /// The release binary with the library path set, for running outside cargo.
 fn command_with_env(program: PathBuf) -> Result<Command> {
     let template = cargo(&[])?;

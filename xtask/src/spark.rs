@@ -26,15 +26,7 @@ fn ensure_java() -> Result<()> {
     if Command::new("java").arg("-version").stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
         return Ok(());
     }
-    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
-    if std::env::var("CI").as_deref() == Ok("true") && root {
-        eprintln!("xtask: installing Debian's openjdk-17-jre-headless for Spark");
-        run(Command::new("apt-get").arg("update").arg("-q"))?;
-        return run(Command::new("apt-get")
-            .args(["install", "-y", "-q", "openjdk-17-jre-headless"])
-            .env("DEBIAN_FRONTEND", "noninteractive"));
-    }
-    Err("Spark needs Java 17: run `sudo apt-get install -y openjdk-17-jre-headless`".into())
+    crate::apt_install("openjdk-17-jre-headless", "Spark (Java 17)")
 }
 
 /// A standalone master and two one-core workers; stopped when dropped.
