@@ -47,6 +47,12 @@ fn columns(conn: &Connection, db: &str, schema: &str, table: &str, ignore: &[&st
     Ok(cols.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|(c, _)| !ignore.contains(&c.as_str())).collect())
 }
 
+/// Rows of relation `x` (its columns `select`) not in `y`, counted with multiplicity.
+fn rows_only_in(conn: &Connection, select: &str, x: &str, y: &str) -> Result<u64, QualityError> {
+    let sql = format!("select count(*) from (select {select} from {x} except all select {select} from {y})");
+    Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
+}
+
 /// Compares every table (not views) of `schemas` in warehouses `a` and `b`; columns named in
 /// `ignore` are left out (e.g. run timestamps).
 pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<Vec<TableDiff>, QualityError> {
@@ -84,12 +90,8 @@ pub fn compare(a: &Path, b: &Path, schemas: &[&str], ignore: &[&str]) -> Result<
             diff.column_difference = format!("a: {} / b: {}", show(&ca), show(&cb));
         } else if rows_a.is_some() && rows_b.is_some() {
             let select = ca.iter().map(|(n, _)| quote(n)).collect::<Vec<_>>().join(", ");
-            let minus = |x: &str, y: &str| -> Result<u64, QualityError> {
-                let sql = format!("select count(*) from (select {select} from {} except all select {select} from {})", name(x), name(y));
-                Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
-            };
-            diff.only_in_a = minus("a", "b")?;
-            diff.only_in_b = minus("b", "a")?;
+            diff.only_in_a = rows_only_in(&conn, &select, &name("a"), &name("b"))?;
+            diff.only_in_b = rows_only_in(&conn, &select, &name("b"), &name("a"))?;
         }
         out.push(diff);
     }
@@ -208,12 +210,8 @@ pub fn compare_with_export(warehouse: &Path, dir: &Path, schemas: &[&str], float
         let exact: Vec<String> = ca.iter().filter(|(_, t)| !is_float(t)).map(|(n, _)| quote(n)).collect();
         let floats: Vec<String> = ca.iter().filter(|(_, t)| is_float(t)).map(|(n, _)| quote(n)).collect();
         let select = if exact.is_empty() { "1".to_string() } else { exact.join(", ") };
-        let minus = |x: &str, y: &str| -> Result<u64, QualityError> {
-            let sql = format!("select count(*) from (select {select} from {x} except all select {select} from {y})");
-            Ok(conn.query_row(&sql, [], |r| r.get::<_, i64>(0))? as u64)
-        };
-        diff.only_in_a = minus(&a_name, &quote(&b_name))?;
-        diff.only_in_b = minus(&quote(&b_name), &a_name)?;
+        diff.only_in_a = rows_only_in(&conn, &select, &a_name, &quote(&b_name))?;
+        diff.only_in_b = rows_only_in(&conn, &select, &quote(&b_name), &a_name)?;
         if diff.only_in_a == 0 && diff.only_in_b == 0 && !floats.is_empty() {
             // Rows paired by every exact column (and, within equal ones, by the float values'
             // order), then each float compared.
