@@ -549,7 +549,8 @@ fn test(_args: &[String]) -> Result<()> {
     timed("dbt build on generated data (base, then increment)", dbt_check)?;
     timed("the scorecard on the clean and hostile anomaly profiles", profiles_check)?;
     timed("the dashboard in a real browser", || browser_check(&[]))?;
-    timed("operations scenarios and the runbook's commands", || scenarios_play(&[]))
+    timed("operations scenarios and the runbook's commands", || scenarios_play(&[]))?;
+    timed("the dbt project on a local Spark cluster, equal to DuckDB", spark::check)
 }
 
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in
