@@ -553,6 +553,11 @@ fn test(_args: &[String]) -> Result<()> {
     timed("the dbt project on a local Spark cluster, equal to DuckDB", spark::check)
 }
 
+/// The small checks' two loads (with `--scale 0.01`): a base of two months, then an increment
+/// of two days with a late file (price and address changes included).
+const BASE_LOAD: &[&str] = &["--start-date", "2024-01-01", "--days", "60"];
+const INCREMENT_LOAD: &[&str] = &["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"];
+
 /// The dbt project, green on real dbt-duckdb, checked end to end, and the embedded runner in
 /// parity with it:
 /// - scale 0.01: base run through Bronze, then `dbt build --store-failures` (models, snapshots,
@@ -612,10 +617,10 @@ fn dbt_check() -> Result<()> {
 
     let small = root.join("scale-0.01");
     let embedded = small.join("embedded.duckdb");
-    let warehouse = load(&small, "0.01", &["--start-date", "2024-01-01", "--days", "60"])?;
+    let warehouse = load(&small, "0.01", BASE_LOAD)?;
     copy(&warehouse, &embedded)?;
     both(&small, &warehouse, &embedded, "base")?;
-    load(&small, "0.01", &["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"])?;
+    load(&small, "0.01", INCREMENT_LOAD)?;
     // The embedded copy's Bronze views already see the new files; its manifest catches up.
     let sync = format!(
         "attach '{}' as src (read_only); create or replace table main.manifest_processed_files as select * from src.main.manifest_processed_files",
@@ -672,7 +677,9 @@ fn profiles_check() -> Result<()> {
         let (raw, warehouse) = (dir.join("raw"), dir.join("warehouse.duckdb"));
         let quiet = || std::process::Stdio::null();
         run(command_with_env(binary.clone())?
-            .args(["gen", "--scale", "0.01", "--start-date", "2024-01-01", "--days", "60", "--profile", profile, "--out"])
+            .args(["gen", "--scale", "0.01"])
+            .args(BASE_LOAD)
+            .args(["--profile", profile, "--out"])
             .arg(&raw)
             .stdout(quiet()))?;
         run(bronze_command(binary.clone(), &raw, &dir.join("lake"), &warehouse)?.stdout(quiet()))?;

@@ -2,9 +2,10 @@
 //! machine, equal to DuckDB. Installs pinned pyspark and dbt-spark into the project's venv,
 //! needs Java 17 (Debian's `openjdk-17-jre-headless`: installed with apt when CI runs as root,
 //! else the command to run is printed), starts a standalone master and two workers on
-//! 127.0.0.1 with pyspark's own `spark-class`, runs `dbt build --target spark` on a small
-//! Bronze, exports Spark's Silver and Gold to Parquet, stops the cluster (always, also on
-//! failure) and compares every table and view with the DuckDB build of the same Bronze.
+//! 127.0.0.1 with pyspark's own `spark-class`, and for a small base load and then an increment
+//! into one Bronze runs `dbt build --target spark`, exports Spark's Silver and Gold to Parquet
+//! and compares every table and view with the DuckDB build of the same Bronze; the cluster is
+//! stopped at the end (always, also on failure).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -144,10 +145,7 @@ pub fn check() -> Result<()> {
     // first builds, snapshots created) and an increment (two days, a late file, price and address
     // changes: incremental models on DuckDB against tables rebuilt on Parquet, and the Parquet
     // snapshot rewrite closing and adding versions).
-    let loads: [(&str, &[&str]); 2] = [
-        ("base", &["--start-date", "2024-01-01", "--days", "60"]),
-        ("increment", &["--start-date", "2024-03-01", "--days", "2", "--increment", "--late-file"]),
-    ];
+    let loads = [("base", crate::BASE_LOAD), ("increment", crate::INCREMENT_LOAD)];
     for (step, gen_args) in loads {
         run(medallion(&["gen", "--scale", "0.01"])?.args(gen_args).arg("--out").arg(&raw))?;
         run(crate::bronze_command(binary.clone(), &raw, &lake, &warehouse)?.stdout(Stdio::null()))?;
