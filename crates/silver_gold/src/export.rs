@@ -31,6 +31,9 @@ pub fn export(warehouse: &Path, lake: &Path, schemas: &[&str]) -> Result<Vec<Exp
     let conn = Connection::open_in_memory()?;
     let sql = format!("attach '{}' as w (read_only)", warehouse.display().to_string().replace('\'', "''"));
     conn.execute_batch(&sql).map_err(|source| TransformError::Warehouse { path: warehouse.to_path_buf(), source })?;
+    // Tables are unordered (decision 38), so their files need not keep the scan order: DuckDB
+    // then writes without reordering its threads' batches (scale 1: 7.2–8.1 → 6.7–7.0 CPU-s).
+    conn.execute_batch("set preserve_insertion_order = false")?;
     let mut out = Vec::new();
     for schema in schemas {
         let mut stmt = conn.prepare("select table_name from duckdb_tables() where database_name = 'w' and schema_name = ? order by 1")?;
