@@ -58,6 +58,8 @@ const USAGE: &str = "usage: cargo xtask <task>
   bench gen [--scales 1,3]          generator throughput and peak RSS per table and in total
   bench bronze [--scale 1]          Bronze on the whole raw lake against DuckDB's COPY of the same files
   bench transform [--scale 1]       dbt build time per model and in total, the five benchmark queries
+  bench pipeline [--scale 1] [--runs 3]
+                                    the whole pipeline N times (fresh dataset each): per-stage wall, CPU, idle cores
   bench dashboard [--scale 1]       the dashboard's start and each page's load over HTTP (or --warehouse W)
   shape                             the crate graph's forbidden arrows and unused dependencies
   dist [--debug]                    a relocatable bundle in target/dist/: bin/medallion + lib/libduckdb (release build)
@@ -221,14 +223,28 @@ fn timed<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let (t, cpu_before) = (Instant::now(), children_cpu_seconds());
     let r = f()?;
     let wall = t.elapsed().as_secs_f64();
-    match (cpu_before, children_cpu_seconds()) {
-        (Some(before), Some(after)) if after > before => {
-            eprintln!("xtask: {label}: {wall:.1} s ({:.1} CPU-s, {:.0} % CPU)", after - before, 100.0 * (after - before) / wall.max(1e-9))
-        }
-        _ => eprintln!("xtask: {label}: {wall:.1} s"),
+    let cpu = match (cpu_before, children_cpu_seconds()) {
+        (Some(before), Some(after)) if after > before => Some(after - before),
+        _ => None,
+    };
+    match cpu {
+        Some(cpu) => eprintln!("xtask: {label}: {wall:.1} s ({cpu:.1} CPU-s, {:.0} % CPU)", 100.0 * cpu / wall.max(1e-9)),
+        None => eprintln!("xtask: {label}: {wall:.1} s"),
     }
+    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: label.to_string(), wall, cpu });
     Ok(r)
 }
+
+/// One stage `timed` ran: its wall time and its child processes' CPU seconds.
+#[derive(Debug, Clone)]
+struct Stage {
+    label: String,
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+/// Every stage `timed` ran in this process, in order: `cargo xtask bench pipeline` reads them.
+static STAGES: std::sync::Mutex<Vec<Stage>> = std::sync::Mutex::new(Vec::new());
 
 /// User + system CPU seconds of this process's waited-for children (`/proc/self/stat`'s
 /// cutime and cstime, in clock ticks of 1/100 s — Linux's USER_HZ); None elsewhere.
@@ -249,36 +265,51 @@ fn release_binary() -> PathBuf {
 }
 
 fn pipeline(args: &[String]) -> Result<()> {
+    run_pipeline(&workspace_root(), args, false)
+}
+
+/// The pipeline with its outputs (data_raw/, lake/, duckdb/, analytics/powerbi and
+/// analytics/dashboard) under `home`; the dbt project, the report and the data-quality
+/// configuration are the workspace's.
+fn run_pipeline(home: &Path, args: &[String], quiet: bool) -> Result<()> {
+    // The release binary; `quiet` drops its reports (stdout), keeping warnings and errors.
+    let medallion = || -> Result<Command> {
+        let mut cmd = command_with_env(release_binary())?;
+        if quiet {
+            cmd.stdout(std::process::Stdio::null());
+        }
+        Ok(cmd)
+    };
     let scale = flag(args, "--scale").unwrap_or("1");
     let engine = flag(args, "--engine").unwrap_or("embedded");
     if !matches!(engine, "embedded" | "dbt") {
         return Err(format!("--engine {engine}: expected embedded or dbt"));
     }
     let seed = flag(args, "--seed").unwrap_or("42");
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), children_cpu_seconds());
     timed("build (release)", || run(&mut cargo(&["build", "--release", "-p", "medallion-cli"])?))?;
     let root = workspace_root();
-    let raw = root.join("data_raw");
-    let warehouse = root.join("duckdb").join("warehouse.duckdb");
+    let raw = home.join("data_raw");
+    let warehouse = home.join("duckdb").join("warehouse.duckdb");
     let replace = args.iter().any(|a| a == "--replace");
     if replace {
         // A fresh, consistent lake: the new dataset replaces the old one everywhere.
         for dir in [
-            root.join("lake").join("bronze"),
-            root.join("lake").join("_rejects"),
-            root.join("lake").join("silver"),
-            root.join("lake").join("gold"),
+            home.join("lake").join("bronze"),
+            home.join("lake").join("_rejects"),
+            home.join("lake").join("silver"),
+            home.join("lake").join("gold"),
         ] {
             let _ = std::fs::remove_dir_all(dir);
         }
         for file in ["_bronze_journal", "_dataset"] {
-            let path = root.join("lake").join(file);
+            let path = home.join("lake").join(file);
             let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
         }
         let _ = std::fs::remove_file(&warehouse);
     }
     timed("gen", || {
-        let mut cmd = command_with_env(release_binary())?;
+        let mut cmd = medallion()?;
         cmd.args(["gen", "--scale", scale, "--seed", seed, "--out"]).arg(&raw);
         if replace {
             cmd.arg("--replace");
@@ -290,7 +321,10 @@ fn pipeline(args: &[String]) -> Result<()> {
     // Bronze exits 1 when some files need attention (named on stderr) but loaded every other
     // file: the rest of the pipeline still runs, and the pipeline fails at the end.
     let bronze_problems = timed("bronze", || {
-        let mut cmd = bronze_command(release_binary(), &raw, &root.join("lake"), &warehouse)?;
+        let mut cmd = bronze_command(release_binary(), &raw, &home.join("lake"), &warehouse)?;
+        if quiet {
+            cmd.stdout(std::process::Stdio::null());
+        }
         match cmd.status().map_err(|e| format!("cannot run medallion bronze: {e}"))?.code() {
             Some(0) => Ok(false),
             Some(1) => Ok(true),
@@ -302,7 +336,7 @@ fn pipeline(args: &[String]) -> Result<()> {
         timed("silver + gold (dbt-duckdb build)", || dbt::dbt(&release_binary(), &warehouse, &root.join("dbt"), &["build"]))?;
     } else {
         timed("silver + gold (embedded transform)", || {
-            run(command_with_env(release_binary())?
+            run(medallion()?
                 .args(["transform", "--engine", "embedded", "--project"])
                 .arg(root.join("dbt"))
                 .arg("--warehouse")
@@ -310,12 +344,12 @@ fn pipeline(args: &[String]) -> Result<()> {
         })?;
     }
     timed("data-quality scorecard (saved for the dashboard)", || {
-        run(command_with_env(release_binary())?.args(["dq", "scorecard", "--save", "--warehouse"]).arg(&warehouse).arg("--raw").arg(&raw))
+        run(medallion()?.args(["dq", "scorecard", "--save", "--warehouse"]).arg(&warehouse).arg("--raw").arg(&raw))
     })?;
     // Monitoring exits 1 on an ALERT (what cron and CI call it for); the pipeline reports it at
     // the end but builds everything: a stale source days later is news, not a broken build.
     let dq_alert = timed("data-quality monitoring (quality.data_quality_metrics)", || {
-        let mut cmd = command_with_env(release_binary())?;
+        let mut cmd = medallion()?;
         cmd.args(["dq", "monitor", "--config"]).arg(root.join("config/data_quality.yml")).arg("--warehouse").arg(&warehouse);
         match cmd.status().map_err(|e| format!("cannot run medallion dq monitor: {e}"))?.code() {
             Some(0) => Ok(false),
@@ -326,11 +360,11 @@ fn pipeline(args: &[String]) -> Result<()> {
     // The export, the Power BI project and the static dashboard only read the warehouse (each
     // attaches it read-only): they run at once, so the export's idle core time is not wasted.
     let assets = ensure_dashboard_assets()?;
-    let powerbi = root.join("analytics").join("powerbi");
-    let exported = root.join("analytics").join("dashboard");
-    let mut export = command_with_env(release_binary())?;
-    export.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(root.join("lake"));
-    let mut report = command_with_env(release_binary())?;
+    let powerbi = home.join("analytics").join("powerbi");
+    let exported = home.join("analytics").join("dashboard");
+    let mut export = medallion()?;
+    export.arg("export").arg("--warehouse").arg(&warehouse).arg("--lake").arg(home.join("lake"));
+    let mut report = medallion()?;
     report
         .args(["report", "powerbi", "--warehouse"])
         .arg(&warehouse)
@@ -338,7 +372,7 @@ fn pipeline(args: &[String]) -> Result<()> {
         .arg(root.join("analytics/report.yml"))
         .arg("--out")
         .arg(&powerbi);
-    let mut dashboard = command_with_env(release_binary())?;
+    let mut dashboard = medallion()?;
     dashboard
         .args(["dashboard", "--warehouse"])
         .arg(&warehouse)
@@ -351,14 +385,17 @@ fn pipeline(args: &[String]) -> Result<()> {
     timed("export silver + gold to lake/, Power BI project, static dashboard (at once)", || {
         at_once(vec![("export", &mut export), ("Power BI project", &mut report), ("dashboard", &mut dashboard)])
     })?;
-    eprintln!("xtask: pipeline ({engine}): {:.1} s in all", started.elapsed().as_secs_f64());
+    let wall = started.elapsed().as_secs_f64();
+    eprintln!("xtask: pipeline ({engine}): {wall:.1} s in all");
+    let cpu = cpu_before.zip(children_cpu_seconds()).map(|(before, after)| after - before);
+    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: "in all".to_string(), wall, cpu });
     if bronze_problems {
         eprintln!("xtask: Bronze could not load some raw files (named above by `medallion bronze`); everything else is built");
     }
     eprintln!(
         "xtask: the Power BI project: {} (set its GoldFolder parameter to {})",
         powerbi.join("Medallion.pbip").display(),
-        root.join("lake").join("gold").display()
+        home.join("lake").join("gold").display()
     );
     eprintln!(
         "xtask: the dashboard, static: {}\nxtask: served, with slicers: {} dashboard --warehouse {} --assets {}",
@@ -707,11 +744,50 @@ fn bench(args: &[String]) -> Result<()> {
         Some("bronze") => bench_bronze(&args[1..]),
         Some("transform") => bench_transform(&args[1..]),
         Some("dashboard") => bench_dashboard(&args[1..]),
+        Some("pipeline") => bench_pipeline(&args[1..]),
         _ => Err(
-            "usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1] | bench transform [--scale 1] | bench dashboard [--scale 1 | --warehouse W]"
+            "usage: cargo xtask bench gen [--scales 1,3] | bench bronze [--scale 1] | bench transform [--scale 1] | bench dashboard [--scale 1 | --warehouse W] | bench pipeline [--scale 1] [--runs 3]"
                 .into(),
         ),
     }
+}
+
+/// `cargo xtask pipeline --replace` `--runs` times (default 3) into target/bench-pipeline
+/// (the workspace's own data_raw/, lake/ and warehouse are left alone), then each stage's wall
+/// time per run, its CPU seconds and share of the cores in the run with the best total, and
+/// the core-seconds it left idle (cores × wall − CPU): where overlapping stages could still
+/// help and where only less work can.
+fn bench_pipeline(args: &[String]) -> Result<()> {
+    let scale = flag(args, "--scale").unwrap_or("1");
+    let runs: usize = flag(args, "--runs").unwrap_or("3").parse().map_err(|_| "--runs: expected a whole number".to_string())?;
+    let home = target_dir().join("bench-pipeline");
+    let mut results: Vec<Vec<Stage>> = Vec::new();
+    for i in 1..=runs.max(1) {
+        eprintln!("xtask: bench pipeline: run {i} of {}", runs.max(1));
+        STAGES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        run_pipeline(&home, &["--scale".to_string(), scale.to_string(), "--replace".to_string()], true)?;
+        results.push(std::mem::take(&mut *STAGES.lock().unwrap_or_else(|e| e.into_inner())));
+    }
+    let total = |stages: &[Stage]| stages.last().map_or(f64::INFINITY, |s| s.wall);
+    let best = results.iter().min_by(|a, b| total(a).total_cmp(&total(b))).ok_or("no run")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!("\n## cargo xtask pipeline --scale {scale} --replace, {} runs\n", results.len());
+    let runs_header: String = (1..=results.len()).map(|i| format!("{:>8}", format!("run {i}"))).collect();
+    println!("{:<70}{runs_header}{:>8}{:>7}{:>8}", "stage (wall s)", "CPU-s", "CPU %", "idle");
+    for (row, stage) in best.iter().enumerate() {
+        let walls: String = results.iter().map(|r| r.get(row).map_or(format!("{:>8}", "-"), |s| format!("{:>8.1}", s.wall))).collect();
+        let (cpu, share, idle) = match stage.cpu {
+            Some(cpu) => (
+                format!("{cpu:>8.1}"),
+                format!("{:>7.0}", 100.0 * cpu / stage.wall.max(1e-9)),
+                format!("{:>8.1}", (cores * stage.wall - cpu).max(0.0)),
+            ),
+            None => (format!("{:>8}", "-"), format!("{:>7}", "-"), format!("{:>8}", "-")),
+        };
+        println!("{:<70}{walls}{cpu}{share}{idle}", stage.label);
+    }
+    println!("\nCPU-s, CPU % and idle core-seconds (cores × wall − CPU-s, {cores} cores) are the best run's.");
+    Ok(())
 }
 
 /// `medallion dashboard` (release) on a scale-S warehouse (built here: gen, bronze, embedded
