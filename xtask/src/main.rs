@@ -223,16 +223,25 @@ fn timed<T>(label: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let (t, cpu_before) = (Instant::now(), children_cpu_seconds());
     let r = f()?;
     let wall = t.elapsed().as_secs_f64();
-    let cpu = match (cpu_before, children_cpu_seconds()) {
-        (Some(before), Some(after)) if after > before => Some(after - before),
-        _ => None,
-    };
+    let cpu = cpu_since(cpu_before);
     match cpu {
         Some(cpu) => eprintln!("xtask: {label}: {wall:.1} s ({cpu:.1} CPU-s, {:.0} % CPU)", 100.0 * cpu / wall.max(1e-9)),
         None => eprintln!("xtask: {label}: {wall:.1} s"),
     }
-    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: label.to_string(), wall, cpu });
+    record_stage(label, wall, cpu);
     Ok(r)
+}
+
+/// Children's CPU seconds since `before` (a `children_cpu_seconds()` reading); None where unknown.
+fn cpu_since(before: Option<f64>) -> Option<f64> {
+    match (before, children_cpu_seconds()) {
+        (Some(before), Some(after)) if after > before => Some(after - before),
+        _ => None,
+    }
+}
+
+fn record_stage(label: &str, wall: f64, cpu: Option<f64>) {
+    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: label.to_string(), wall, cpu });
 }
 
 /// One stage `timed` ran: its wall time and its child processes' CPU seconds.
@@ -272,14 +281,14 @@ fn pipeline(args: &[String]) -> Result<()> {
 /// analytics/dashboard) under `home`; the dbt project, the report and the data-quality
 /// configuration are the workspace's.
 fn run_pipeline(home: &Path, args: &[String], quiet: bool) -> Result<()> {
-    // The release binary; `quiet` drops its reports (stdout), keeping warnings and errors.
-    let medallion = || -> Result<Command> {
-        let mut cmd = command_with_env(release_binary())?;
+    // `quiet` drops the binary's reports (stdout), keeping warnings and errors.
+    let quieted = |mut cmd: Command| {
         if quiet {
             cmd.stdout(std::process::Stdio::null());
         }
-        Ok(cmd)
+        cmd
     };
+    let medallion = || command_with_env(release_binary()).map(quieted);
     let scale = flag(args, "--scale").unwrap_or("1");
     let engine = flag(args, "--engine").unwrap_or("embedded");
     if !matches!(engine, "embedded" | "dbt") {
@@ -321,10 +330,7 @@ fn run_pipeline(home: &Path, args: &[String], quiet: bool) -> Result<()> {
     // Bronze exits 1 when some files need attention (named on stderr) but loaded every other
     // file: the rest of the pipeline still runs, and the pipeline fails at the end.
     let bronze_problems = timed("bronze", || {
-        let mut cmd = bronze_command(release_binary(), &raw, &home.join("lake"), &warehouse)?;
-        if quiet {
-            cmd.stdout(std::process::Stdio::null());
-        }
+        let mut cmd = quieted(bronze_command(release_binary(), &raw, &home.join("lake"), &warehouse)?);
         match cmd.status().map_err(|e| format!("cannot run medallion bronze: {e}"))?.code() {
             Some(0) => Ok(false),
             Some(1) => Ok(true),
@@ -387,8 +393,7 @@ fn run_pipeline(home: &Path, args: &[String], quiet: bool) -> Result<()> {
     })?;
     let wall = started.elapsed().as_secs_f64();
     eprintln!("xtask: pipeline ({engine}): {wall:.1} s in all");
-    let cpu = cpu_before.zip(children_cpu_seconds()).map(|(before, after)| after - before);
-    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: "in all".to_string(), wall, cpu });
+    record_stage("in all", wall, cpu_since(cpu_before));
     if bronze_problems {
         eprintln!("xtask: Bronze could not load some raw files (named above by `medallion bronze`); everything else is built");
     }
@@ -760,10 +765,11 @@ fn bench(args: &[String]) -> Result<()> {
 fn bench_pipeline(args: &[String]) -> Result<()> {
     let scale = flag(args, "--scale").unwrap_or("1");
     let runs: usize = flag(args, "--runs").unwrap_or("3").parse().map_err(|_| "--runs: expected a whole number".to_string())?;
+    let runs = runs.max(1);
     let home = target_dir().join("bench-pipeline");
     let mut results: Vec<Vec<Stage>> = Vec::new();
-    for i in 1..=runs.max(1) {
-        eprintln!("xtask: bench pipeline: run {i} of {}", runs.max(1));
+    for i in 1..=runs {
+        eprintln!("xtask: bench pipeline: run {i} of {runs}");
         STAGES.lock().unwrap_or_else(|e| e.into_inner()).clear();
         run_pipeline(&home, &["--scale".to_string(), scale.to_string(), "--replace".to_string()], true)?;
         results.push(std::mem::take(&mut *STAGES.lock().unwrap_or_else(|e| e.into_inner())));
