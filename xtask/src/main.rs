@@ -241,7 +241,12 @@ fn cpu_since(before: Option<f64>) -> Option<f64> {
 }
 
 fn record_stage(label: &str, wall: f64, cpu: Option<f64>) {
-    STAGES.lock().unwrap_or_else(|e| e.into_inner()).push(Stage { label: label.to_string(), wall, cpu });
+    recorded_stages().push(Stage { label: label.to_string(), wall, cpu });
+}
+
+/// The stages recorded so far (a panic elsewhere does not lose them).
+fn recorded_stages() -> std::sync::MutexGuard<'static, Vec<Stage>> {
+    STAGES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One stage `timed` ran: its wall time and its child processes' CPU seconds.
@@ -770,16 +775,18 @@ fn bench_pipeline(args: &[String]) -> Result<()> {
     let mut results: Vec<Vec<Stage>> = Vec::new();
     for i in 1..=runs {
         eprintln!("xtask: bench pipeline: run {i} of {runs}");
-        STAGES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        recorded_stages().clear();
         run_pipeline(&home, &["--scale".to_string(), scale.to_string(), "--replace".to_string()], true)?;
-        results.push(std::mem::take(&mut *STAGES.lock().unwrap_or_else(|e| e.into_inner())));
+        results.push(std::mem::take(&mut *recorded_stages()));
     }
     let total = |stages: &[Stage]| stages.last().map_or(f64::INFINITY, |s| s.wall);
     let best = results.iter().min_by(|a, b| total(a).total_cmp(&total(b))).ok_or("no run")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     println!("\n## cargo xtask pipeline --scale {scale} --replace, {} runs\n", results.len());
     let runs_header: String = (1..=results.len()).map(|i| format!("{:>8}", format!("run {i}"))).collect();
-    println!("{:<70}{runs_header}{:>8}{:>7}{:>8}", "stage (wall s)", "CPU-s", "CPU %", "idle");
+    // The stage column as wide as its longest label, so the figures line up.
+    let width = best.iter().map(|s| s.label.chars().count()).max().unwrap_or(0).max("stage (wall s)".len()) + 2;
+    println!("{:<width$}{runs_header}{:>8}{:>7}{:>8}", "stage (wall s)", "CPU-s", "CPU %", "idle");
     for (row, stage) in best.iter().enumerate() {
         let walls: String = results.iter().map(|r| r.get(row).map_or(format!("{:>8}", "-"), |s| format!("{:>8.1}", s.wall))).collect();
         let (cpu, share, idle) = match stage.cpu {
@@ -790,7 +797,7 @@ fn bench_pipeline(args: &[String]) -> Result<()> {
             ),
             None => (format!("{:>8}", "-"), format!("{:>7}", "-"), format!("{:>8}", "-")),
         };
-        println!("{:<70}{walls}{cpu}{share}{idle}", stage.label);
+        println!("{:<width$}{walls}{cpu}{share}{idle}", stage.label);
     }
     println!("\nCPU-s, CPU % and idle core-seconds (cores × wall − CPU-s, {cores} cores) are the best run's.");
     Ok(())
